@@ -1,0 +1,201 @@
+"""The `classifier` command: parses options, calls the library, prints. Nothing else prints.
+
+Exit codes: 0 all inputs done; 1 some inputs failed (each reported on stderr, the rest done);
+2 nothing could run (bad options, no usable model, malformed labeled data).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+
+from . import artifacts
+from .corpus import load_documents, load_labeled
+from .errors import ClassifierError, InputError, LabeledFormatError
+from .reading import Source, iter_sources, read_stdin, read_text
+from .segment import split_lines
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Label lines of scraped Chinese document pages as body, chrome or spam; keep the body.")
+
+# Documents labeled together: enough to vectorize, few enough to keep memory flat.
+DOC_BATCH = 64
+
+Paths = Annotated[Optional[list[str]], typer.Argument(help="Files or directories (recursive); '-' or nothing reads stdin.")]
+ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
+EncodingOpt = Annotated[Optional[str], typer.Option(help="Input encoding (default: detect).")]
+
+
+class Format(str, Enum):
+    jsonl = "jsonl"
+    tsv = "tsv"
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _load_model(model: Optional[Path]):
+    try:
+        return artifacts.load(model)
+    except ClassifierError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2)
+
+
+def _documents(paths: Optional[list[str]], encoding: Optional[str], failures: list) -> Iterator[tuple[Source, str]]:
+    for source in iter_sources(paths or []):
+        if isinstance(source, InputError):
+            failures.append(source)
+            _err(f"error: {source}")
+            continue
+        try:
+            text = read_stdin(encoding) if source.path is None else read_text(source.path, encoding)
+        except InputError as exc:
+            failures.append(exc)
+            _err(f"error: {exc}")
+            continue
+        yield source, text
+
+
+def _batches(items: Iterator, size: int = DOC_BATCH) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command("filter")
+def filter_(
+    paths: Paths = None,
+    model: ModelOpt = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write one body file per input, same relative path and name.")] = None,
+    encoding: EncodingOpt = None,
+) -> None:
+    """Print the body text of each page (line breaks kept), or write it under --output-dir."""
+    from .filtering import body_text
+
+    labeler = _load_model(model)
+    failures: list = []
+    out = sys.stdout
+    for batch in _batches(_documents(paths, encoding, failures)):
+        docs = [split_lines(text) for _, text in batch]
+        for (source, _), lines, labels in zip(batch, docs, labeler.label_documents(docs)):
+            body = body_text(lines, labels)
+            if output_dir is not None:
+                _write_atomic(output_dir / source.relative, body + "\n" if body else "")
+            elif body:
+                out.write(body + "\n")
+    out.flush()
+    raise typer.Exit(1 if failures else 0)
+
+
+@app.command()
+def label(
+    paths: Paths = None,
+    model: ModelOpt = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="jsonl: one object per line; tsv: path, line, start, end, label, score.")] = Format.jsonl,
+    encoding: EncodingOpt = None,
+) -> None:
+    """Print one record per line (or segment): path, 1-based line, start/end offsets, label, score."""
+    labeler = _load_model(model)
+    failures: list = []
+    out = sys.stdout
+    for batch in _batches(_documents(paths, encoding, failures)):
+        docs = [split_lines(text) for _, text in batch]
+        for (source, _), labels in zip(batch, labeler.label_documents(docs)):
+            for item in labels:
+                if format is Format.jsonl:
+                    record = {"path": source.name, "line": item.line, "start": item.start, "end": item.end,
+                              "label": item.label, "score": item.score}
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                else:
+                    out.write(f"{source.name}\t{item.line}\t{item.start}\t{item.end}\t{item.label}\t{item.score}\n")
+    out.flush()
+    raise typer.Exit(1 if failures else 0)
+
+
+@app.command()
+def train(
+    labeled_dir: Annotated[Path, typer.Argument(help="Folder of labeled files (<site>/<doc>.tsv).")] = Path("labeled"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")] = Path("models/default"),
+    folds: Annotated[int, typer.Option(help="Cross-validation folds, grouped by site (0: skip).")] = 5,
+    c: Annotated[float, typer.Option("--C", help="Inverse regularization strength of the line model.")] = 4.0,
+) -> None:
+    """Train a model on labeled pages, print cross-validated scores (folds grouped by site), save it."""
+    from .evaluation import format_report
+    from .features import FeatureSettings
+    from .training import TrainingSet, cross_validate, fit, training_meta
+
+    try:
+        docs = load_labeled(labeled_dir)
+    except LabeledFormatError as exc:
+        _err(f"error: malformed labeled data:\n{exc}")
+        raise typer.Exit(2)
+    if not docs:
+        _err(f"error: {labeled_dir}: no labeled files (*.tsv)")
+        raise typer.Exit(2)
+    settings = FeatureSettings()
+    data = TrainingSet.build(docs, settings)
+    typer.echo(f"{len(docs)} documents from {len({d.site for d in docs})} sites, {data.X.shape[0]} lines with text")
+    report = None
+    if folds >= 2:
+        try:
+            report = cross_validate(data, settings, folds, C=c)
+        except ValueError as exc:
+            _err(f"error: {exc}")
+            raise typer.Exit(2)
+        typer.echo(format_report(report, f"cross-validation, {folds} folds grouped by site:"))
+    labeler = fit(data, range(len(docs)), settings, C=c)
+    artifacts.save(labeler, output, training_meta(docs, str(labeled_dir), report, folds))
+    typer.echo(f"model written to {output}")
+
+
+@app.command()
+def evaluate(
+    paths: Annotated[list[Path], typer.Argument(help="Labeled folders/files (.tsv) or gold JSON files/folders.")],
+    model: ModelOpt = None,
+    baseline: Annotated[bool, typer.Option(help="Also print the keep-every-line reference.")] = False,
+) -> None:
+    """Per-class precision/recall/F1, confusion matrix and character-level body scores."""
+    from .evaluation import format_report, keep_everything, score
+
+    try:
+        docs = load_documents(paths)
+    except LabeledFormatError as exc:
+        _err(f"error: malformed evaluation data:\n{exc}")
+        raise typer.Exit(2)
+    if not docs:
+        _err("error: no documents to evaluate")
+        raise typer.Exit(2)
+    labeler = _load_model(model)
+    if baseline:
+        typer.echo(format_report(score(docs, [keep_everything(d) for d in docs]), "keep every line:") + "\n")
+    predictions = labeler.label_documents([d.lines for d in docs])
+    typer.echo(format_report(score(docs, predictions), "model:"))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,56 @@
+"""Decoding a whole document: chrome and body come in runs, so labels are chosen jointly.
+
+The line model gives each line's label probabilities; a label-transition matrix learned from
+the training pages scores how labels follow each other; Viterbi finds the best sequence of
+labels for the page. `TRANSITION_WEIGHT` trades the two.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+TRANSITION_WEIGHT = 1.0
+SMOOTHING = 1.0
+
+
+def fit_transitions(sequences: list[list[int]], n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Log start and transition probabilities from label sequences (add-one smoothed)."""
+    start = np.full(n_labels, SMOOTHING)
+    trans = np.full((n_labels, n_labels), SMOOTHING)
+    for seq in sequences:
+        if not seq:
+            continue
+        start[seq[0]] += 1
+        for a, b in zip(seq, seq[1:]):
+            trans[a, b] += 1
+    return np.log(start / start.sum()), np.log(trans / trans.sum(axis=1, keepdims=True))
+
+
+def viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float = TRANSITION_WEIGHT) -> np.ndarray:
+    """Best label index per row of `log_emit` (rows: lines with text, in order)."""
+    n, k = log_emit.shape
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    score = weight * log_start + log_emit[0]
+    back = np.zeros((n, k), dtype=int)
+    trans = weight * log_trans
+    for t in range(1, n):
+        cand = score[:, None] + trans
+        back[t] = cand.argmax(axis=0)
+        score = cand.max(axis=0) + log_emit[t]
+    path = np.empty(n, dtype=int)
+    path[-1] = int(score.argmax())
+    for t in range(n - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path
+
+
+def fill_blank(n_lines: int, index: list[int], labels: list[str], body: str = "body", other: str = "chrome") -> list[str]:
+    """Labels for every line: a blank line is body only between two body lines."""
+    out = [other] * n_lines
+    for i, label in zip(index, labels):
+        out[i] = label
+    for k in range(len(index) - 1):
+        if labels[k] == body and labels[k + 1] == body:
+            for i in range(index[k] + 1, index[k + 1]):
+                out[i] = body
+    return out

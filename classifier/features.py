@@ -1,0 +1,317 @@
+"""Features of a line: shallow text shape, hashed lexical n-grams and words, and context.
+
+Every line that carries text gets one row. The row joins three blocks:
+
+- hashed character 1..n-grams and jieba words of a bounded window of the normalized line (its
+  head and tail), so a 17,000-character line costs no more to hash than a short one;
+- shallow features of the whole line (length, character shares, punctuation, URL/date/ICP
+  patterns, list markers, separators), each computed in one scan;
+- position in the document and the shallow features of the nearest lines around it.
+
+Feature names are strings (see `dense_names`); hashed columns are named by `hashed_name`.
+"""
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from .normalize import normalize
+
+FEATURE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """How lines become vectors; stored with every model and checked when it loads."""
+
+    n_features: int = 2**18
+    ngram_max: int = 3
+    head_chars: int = 40
+    tail_chars: int = 16
+    word_chars: int = 24
+    neighbors: tuple[int, ...] = (-3, -2, -1, 1, 2, 3)
+    version: int = FEATURE_VERSION
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "neighbors": list(self.neighbors)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FeatureSettings":
+        return cls(**{**data, "neighbors": tuple(data["neighbors"])})
+
+
+# --- shallow features of one line -----------------------------------------------------------
+
+URL = re.compile(r"https?://|www\.|\.(?:com|cn|net|org|html?|shtml|aspx?)\b", re.I)
+EMAIL = re.compile(r"[\w.-]+@[\w-]+\.[a-z]{2,}", re.I)
+ICP = re.compile(r"ICP|备案|備案|公网安备|公網安備|版权所有|版權所有|copyright|©", re.I)
+DATE = re.compile(r"\d{2,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|\d{1,2}月\d{1,2}日|\d{4}年")
+TIME = re.compile(r"\d{1,2}:\d{2}")
+TRAILING_DATE = re.compile(r"(?:\d{2,4}[-/.年])?\d{1,2}[-/.月]\d{1,2}日?\s*$")
+LIST_MARKER = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[.．、](?!\d)"
+    r"|第[一二三四五六七八九十\d]+[章节条部分点篇个是]|[①-⑳])"
+)
+BULLET = re.compile(r"^\s*[•·◆◇■□●○▪►▶\-–—*+>]")
+PAGE_CHUNK = re.compile(r"^\s*\d{1,3}、\S")
+KEY_VALUE = re.compile(r"^\s*\S{1,6}\s*[:：]")
+INDENT = re.compile(r"^(?:\u3000|\s{2,})")
+NUMBERISH = re.compile(r"^[\d\s.,:：/¥$%+\-()（）万kKwW]+$")
+SEPARATORS = "|丨_>»/-·,，"
+SEPARATOR_RUN = re.compile(r"\s[|丨>»/·-]\s|[|丨]")
+
+
+SHALLOW_NAMES = [
+    "len_log", "len_le2", "len_le6", "len_le15", "len_le40", "len_gt200", "len_gt2000",
+    "share_cjk", "share_latin", "share_digit", "share_space", "share_punct",
+    "sentence_ends_log", "comma_share", "ends_sentence", "ends_colon", "ends_comma", "ends_bracket",
+    "has_url", "has_email", "has_icp", "has_date", "has_time", "trailing_date",
+    "list_marker", "bullet", "page_chunk", "key_value", "indent", "numberish",
+    "brackets_log", "separator_share", "separator_max_log", "separator_spaced_log",
+]
+# The shallow features copied from each neighbour.
+NEIGHBOR_KEYS = [
+    "len_log", "len_le6", "len_le15", "share_cjk", "share_digit", "sentence_ends_log",
+    "ends_sentence", "has_url", "has_date", "trailing_date", "list_marker", "bullet",
+    "key_value", "indent", "separator_share",
+]
+NEIGHBOR_INDEX = [SHALLOW_NAMES.index(k) for k in NEIGHBOR_KEYS]
+# Pattern flags read the head and tail of a line only: cost stays bounded on 17,000-char lines.
+FLAG_HEAD, FLAG_TAIL = 160, 80
+
+
+def _class_counts(texts: list[str]) -> np.ndarray:
+    """Per text: counts of CJK, Latin, digit, space, punctuation, sentence-end and comma characters.
+
+    One vectorized pass over all the texts' code points.
+    """
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    fold = codes.copy()
+    full = (fold >= 0xFF01) & (fold <= 0xFF5E)  # full-width ASCII counts as its ASCII letter
+    fold[full] -= 0xFEE0
+    lower = fold | 0x20
+    cjk = ((fold >= 0x3400) & (fold <= 0x9FFF)) | ((fold >= 0xF900) & (fold <= 0xFAFF))
+    latin = (lower >= 0x61) & (lower <= 0x7A)
+    digit = (fold >= 0x30) & (fold <= 0x39)
+    space = np.isin(fold, SPACE_CODES)
+    punct = ~(cjk | latin | digit | space)
+    ends = np.isin(fold, SENTENCE_END_CODES)
+    commas = np.isin(fold, COMMA_CODES)
+    bounds = np.concatenate([[0], np.cumsum([len(t) for t in texts])])
+    out = np.empty((len(texts), 7), dtype=np.int64)
+    for j, mask in enumerate((cjk, latin, digit, space, punct, ends, commas)):
+        running = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+        out[:, j] = running[bounds[1:]] - running[bounds[:-1]]
+    return out
+
+
+SPACE_CODES = np.array([ord(c) for c in " \t\u3000\u00a0\u2002\u2003\u200b\ufeff"], dtype=np.uint32)
+SENTENCE_END_CODES = np.array([ord(c) for c in "。!?;…"], dtype=np.uint32)
+COMMA_CODES = np.array([ord(c) for c in ",、，"], dtype=np.uint32)
+
+
+def _flags(line: str, text: str) -> list[float]:
+    if len(text) > FLAG_HEAD + FLAG_TAIL:
+        text = text[:FLAG_HEAD] + " " + text[-FLAG_TAIL:]
+    separators = [text.count(s) for s in SEPARATORS]
+    ends = text[-1:]
+    return [
+        ends in "。！？!?…”\"", ends in ":：", ends in "，,、；;", ends in ")）]】>》",
+        bool(URL.search(text)), bool(EMAIL.search(text)), bool(ICP.search(text)),
+        bool(DATE.search(text)), bool(TIME.search(text)), bool(TRAILING_DATE.search(text)),
+        bool(LIST_MARKER.match(text)), bool(BULLET.match(text)), bool(PAGE_CHUNK.match(text)),
+        bool(KEY_VALUE.match(text)), bool(INDENT.match(line)), bool(NUMBERISH.match(text)),
+        math.log1p(sum(text.count(b) for b in BRACKET_CHARS)) / 4,
+        min(sum(separators) / max(len(text), 1) * 5, 1.0), math.log1p(max(separators)) / 4,
+        math.log1p(len(SEPARATOR_RUN.findall(text))) / 4,
+    ]
+
+
+BRACKET_CHARS = "【】[]《》<>〈〉"
+
+
+def shallow(lines: list[str]) -> np.ndarray:
+    """Shape of each line, each value roughly in [0, 1]; one row per line."""
+    texts = [line.strip() for line in lines]
+    n = np.array([len(t) for t in texts], dtype=float)
+    counts = _class_counts(texts)
+    size = np.maximum(n, 1.0)[:, None]
+    shares = counts[:, :5] / size
+    lengths = np.column_stack([
+        np.log1p(n) / 10, n <= 2, n <= 6, n <= 15, n <= 40, n > 200, n > 2000,
+    ])
+    sentences = np.column_stack([np.log1p(counts[:, 5]) / 5, np.minimum(counts[:, 6] / size[:, 0] * 10, 1.0)])
+    flags = np.array([_flags(line, text) for line, text in zip(lines, texts)], dtype=float)
+    return np.hstack([lengths, shares, sentences, flags.reshape(len(lines), -1)])
+
+
+# --- context: position and neighbours ------------------------------------------------------
+
+POSITION_NAMES = [
+    "pos_rel", "pos_chars_before", "pos_first", "pos_last", "pos_from_start_log", "pos_to_end_log",
+    "doc_lines_log", "len_vs_longest", "is_longest", "repeated_in_doc", "blank_before", "blank_after",
+]
+
+
+def _neighbor_names(settings: FeatureSettings) -> list[str]:
+    names = []
+    for off in settings.neighbors:
+        tag = f"prev{-off}" if off < 0 else f"next{off}"
+        names.append(f"{tag}:exists")
+        names.extend(f"{tag}:{k}" for k in NEIGHBOR_KEYS)
+    return names
+
+
+def dense_names(settings: FeatureSettings) -> list[str]:
+    return SHALLOW_NAMES + POSITION_NAMES + _neighbor_names(settings)
+
+
+def _context(lines: list[str], idx: list[int], base: np.ndarray, settings: FeatureSettings) -> np.ndarray:
+    n = len(idx)
+    lengths = np.array([len(lines[i].strip()) for i in idx], dtype=float)
+    before = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) / max(lengths.sum(), 1.0)
+    order = np.arange(n, dtype=float)
+    stripped = [lines[i].strip() for i in idx]
+    counts: dict[str, int] = {}
+    for s in stripped:
+        counts[s] = counts.get(s, 0) + 1
+    longest = max(lengths.max(), 1.0)
+    pos = np.column_stack([
+        order / max(n - 1, 1), before, order == 0, order == n - 1,
+        np.log1p(order) / 6, np.log1p(n - 1 - order) / 6, np.full(n, math.log1p(n) / 6),
+        lengths / longest, lengths == longest,
+        [counts[s] > 1 for s in stripped],
+        [i > 0 and not lines[i - 1].strip() for i in idx],
+        [i + 1 < len(lines) and not lines[i + 1].strip() for i in idx],
+    ]).astype(float)
+    blocks = [base, pos]
+    picked = base[:, NEIGHBOR_INDEX]
+    for off in settings.neighbors:
+        shifted = np.zeros((n, len(NEIGHBOR_INDEX) + 1))
+        src = np.arange(n) + off
+        ok = (src >= 0) & (src < n)
+        shifted[ok, 0] = 1.0
+        shifted[ok, 1:] = picked[src[ok]]
+        blocks.append(shifted)
+    return np.hstack(blocks)
+
+
+# --- hashed lexical features ----------------------------------------------------------------
+
+START, END, GAP = "\x02", "\x03", "\x04"
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+CONTROLS = {c: " " for c in range(32)}
+
+
+def window(line: str, settings: FeatureSettings) -> str:
+    """Head and tail of a line: the only part of it that lexical features read."""
+    text = line.strip().translate(CONTROLS)
+    if len(text) <= settings.head_chars + settings.tail_chars:
+        return START + text + END
+    return START + text[: settings.head_chars] + GAP + text[-settings.tail_chars :] + END
+
+
+def _char_ngrams(windows: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of every character n-gram of every window, hashed with numpy in one pass."""
+    codes = np.frombuffer("".join(windows).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    row_of = np.repeat(np.arange(len(windows)), [len(w) for w in windows])
+    rows, cols = [], []
+    for n in range(1, settings.ngram_max + 1):
+        m = len(codes) - n + 1
+        if m <= 0:
+            break
+        h = np.full(m, n, dtype=np.uint64)
+        for k in range(n):
+            h = (h ^ codes[k : k + m]) * _MIX
+        ok = row_of[: m] == row_of[n - 1 :]  # the n-gram lies within one window
+        if n == 1:
+            ok &= codes[:m] > 4  # the window markers alone say nothing
+        h ^= h >> np.uint64(31)
+        rows.append(row_of[:m][ok])
+        cols.append((h[ok] % np.uint64(settings.n_features)).astype(np.int64))
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+_word_cache: dict[str, int] = {}
+
+
+def _word_column(word: str, n_features: int) -> int:
+    col = _word_cache.get(word)
+    if col is None:
+        col = zlib.crc32(("w\x00" + word).encode("utf-8")) % n_features
+        if len(_word_cache) < 500_000:
+            _word_cache[word] = col
+    return col
+
+
+def tokenize(text: str) -> list[str]:
+    from .words import cut
+
+    return cut(text)
+
+
+def _words(heads: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray]:
+    rows, cols = [], []
+    for r, head in enumerate(heads):
+        for word in tokenize(head):
+            if len(word) > 1 or "\u3400" <= word <= "\u9fff":
+                rows.append(r)
+                cols.append(_word_column(word, settings.n_features))
+    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+
+
+def hashed(texts: list[str], settings: FeatureSettings) -> sparse.csr_matrix:
+    """L2-normalized counts of hashed n-grams and words, one row per text."""
+    norm = normalize("\n".join(window(t, settings) for t in texts)).split("\n")
+    r1, c1 = _char_ngrams(norm, settings)
+    heads = [w[1 : settings.word_chars + 1].split(GAP)[0].rstrip(END) for w in norm]
+    r2, c2 = _words(heads, settings)
+    rows, cols = np.concatenate([r1, r2]), np.concatenate([c1, c2])
+    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), settings.n_features))
+    m.sum_duplicates()
+    lengths = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    lengths[lengths == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ m)
+
+
+def hashed_name(text_piece: str) -> str:
+    return f"ngram:{text_piece}"
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+@dataclass
+class DocumentFeatures:
+    """Rows for the content lines of one document; `index[k]` is the line of row k."""
+
+    index: list[int]
+    dense: np.ndarray
+
+
+def featurize(documents: list[list[str]], settings: FeatureSettings) -> tuple[sparse.csr_matrix, list[DocumentFeatures]]:
+    """One matrix for a batch of documents (rows in document order), and each document's rows.
+
+    Only lines that carry text get rows; blank lines are decided later from their neighbours.
+    """
+    indexes = [[i for i, line in enumerate(lines) if line.strip()] for lines in documents]
+    texts = [lines[i] for lines, idx in zip(documents, indexes) for i in idx]
+    width = len(dense_names(settings))
+    if not texts:
+        return sparse.csr_matrix((0, settings.n_features + width)), [DocumentFeatures(i, np.zeros((0, width))) for i in indexes]
+    base = shallow(texts)
+    docs, start = [], 0
+    for lines, idx in zip(documents, indexes):
+        end = start + len(idx)
+        dense = _context(lines, idx, base[start:end], settings) if idx else np.zeros((0, width))
+        docs.append(DocumentFeatures(idx, dense))
+        start = end
+    dense = sparse.csr_matrix(np.vstack([d.dense for d in docs]))
+    return sparse.hstack([hashed(texts, settings), dense], format="csr"), docs

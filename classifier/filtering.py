@@ -1,0 +1,106 @@
+"""Labeling whole documents and keeping their body.
+
+`Labeler` runs the pipeline: lines -> features -> line model -> decoding over the document ->
+one `LineLabel` per line. `body_text` keeps the body lines, with blank lines where they stood
+between body lines, and never alters or reorders a character.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .corpus import LABELS
+from .decode import TRANSITION_WEIGHT, fill_blank, viterbi
+from .features import DocumentFeatures, FeatureSettings, featurize
+from .model import LineModel
+from .segment import split_lines
+
+# Documents scored together in one feature matrix: large enough to vectorize, small enough
+# to keep memory flat.
+BATCH_LINES = 20_000
+
+
+@dataclass(frozen=True)
+class LineLabel:
+    """The label of a line (1-based `line`) or of the segment [start, end) within it."""
+
+    line: int
+    label: str
+    score: float
+    start: int
+    end: int
+
+
+class Labeler:
+    """A fitted line model, its feature settings and its label-transition matrix."""
+
+    def __init__(self, model: LineModel, settings: FeatureSettings, log_start: np.ndarray, log_trans: np.ndarray,
+                 transition_weight: float = TRANSITION_WEIGHT, meta: dict | None = None):
+        self.model = model
+        self.settings = settings
+        self.log_start = log_start
+        self.log_trans = log_trans
+        self.transition_weight = transition_weight
+        self.meta = meta or {}
+
+    def label_documents(self, documents: list[list[str]]) -> list[list[LineLabel]]:
+        """Labels for every line of every document (each a list of lines)."""
+        out: list[list[LineLabel]] = []
+        batch: list[list[str]] = []
+        size = 0
+        for lines in documents:
+            batch.append(lines)
+            size += len(lines)
+            if size >= BATCH_LINES:
+                out.extend(self._label_batch(batch))
+                batch, size = [], 0
+        if batch:
+            out.extend(self._label_batch(batch))
+        return out
+
+    def _label_batch(self, documents: list[list[str]]) -> list[list[LineLabel]]:
+        X, docs = featurize(documents, self.settings)
+        return self.label_features(documents, X, docs)
+
+    def label_features(self, documents: list[list[str]], X, docs: list[DocumentFeatures]) -> list[list[LineLabel]]:
+        """Labels from an already computed feature matrix (rows of `docs`, in order)."""
+        log_proba = self.model.predict_log_proba(X) if X.shape[0] else np.zeros((0, len(LABELS)))
+        results, start = [], 0
+        for lines, doc in zip(documents, docs):
+            rows = log_proba[start : start + len(doc.index)]
+            start += len(doc.index)
+            results.append(self._decode(lines, doc.index, rows))
+        return results
+
+    def _decode(self, lines: list[str], index: list[int], log_proba: np.ndarray) -> list[LineLabel]:
+        path = viterbi(log_proba, self.log_start, self.log_trans, self.transition_weight)
+        names = [LABELS[k] for k in path]
+        labels = fill_blank(len(lines), index, names)
+        proba = dict(zip(index, np.exp(log_proba[np.arange(len(path)), path]))) if len(path) else {}
+        return [
+            LineLabel(i + 1, label, round(float(proba.get(i, 1.0)), 4), 0, len(lines[i]))
+            for i, label in enumerate(labels)
+        ]
+
+    def label(self, text: str) -> list[LineLabel]:
+        return self.label_documents([split_lines(text)])[0]
+
+    def filter(self, text: str) -> str:
+        lines = split_lines(text)
+        return body_text(lines, self.label_documents([lines])[0])
+
+
+def body_text(lines: list[str], labels: list[LineLabel]) -> str:
+    """The body segments joined as they stood: lines by newlines, segments of a line directly."""
+    kept: dict[int, list[str]] = {}
+    for item in labels:
+        if item.label == "body":
+            kept.setdefault(item.line, []).append(lines[item.line - 1][item.start : item.end])
+    out = ["".join(parts) for _, parts in sorted(kept.items())]
+    # Blank lines are kept only between body lines; drop any at the edges.
+    while out and not out[0].strip():
+        out.pop(0)
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(out)

@@ -1,0 +1,38 @@
+"""Normalizing a copy of the text for features: artifacts map to what they mean.
+
+Traditional characters become simplified, full-width forms become half-width (NFKC), and pinyin
+left after characters by converters (執(zhí)行) is dropped. Output text is never normalized: only
+the copy that features read.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
+# Pinyin in brackets right after a CJK character: 1-6 letters with a tone mark, or a toneless
+# syllable of 2-6 lowercase letters (neutral tone: 們(men)).
+PINYIN_AFTER_CJK = re.compile(
+    rf"(?<=[\u3400-\u9fff])\((?:[a-z{TONE_VOWELS}]{{0,5}}[{TONE_VOWELS}][a-z{TONE_VOWELS}]{{0,5}}|[a-z]{{2,6}})\)"
+)
+PAGE_CHUNK_PREFIX = re.compile(r"^\s*\d{1,3}、(?=\S)")
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text)
+
+
+def normalize(text: str) -> str:
+    """The feature view of `text` (may hold many lines joined by newlines)."""
+    text = unicodedata.normalize("NFKC", text)
+    if "(" in text:
+        text = PINYIN_AFTER_CJK.sub("", text)
+    return to_simplified(text).lower()

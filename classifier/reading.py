@@ -1,0 +1,121 @@
+"""Reading input: bytes to text (encoding detection, universal newlines) and input discovery."""
+from __future__ import annotations
+
+import codecs
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .errors import InputError
+
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Share of control bytes (other than whitespace and escape) above which input is taken for binary.
+BINARY_CONTROL_SHARE = 0.05
+CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
+
+
+def normalize_newlines(text: str) -> str:
+    """Universal newlines: `\\r\\n` and lone `\\r` become `\\n`, so lines are `text.split("\\n")`."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode(data: bytes, name: str = "<input>", encoding: str | None = None) -> str:
+    """Decode bytes to text with universal newlines; detect the encoding unless one is given."""
+    if encoding:
+        try:
+            return normalize_newlines(data.decode(encoding))
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(f"{name}: cannot decode as {encoding}: {exc}") from None
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            return normalize_newlines(data.decode(codec, errors="replace"))
+    try:
+        return normalize_newlines(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    if _looks_binary(data):
+        raise InputError(f"{name}: looks like a binary file, not text")
+    return normalize_newlines(_detect(data, name))
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:65536]
+    controls = len(sample) - len(sample.translate(None, CONTROL_BYTES))
+    return controls > BINARY_CONTROL_SHARE * max(len(sample), 1)
+
+
+def _detect(data: bytes, name: str) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_16", "utf_8"]).best()
+    if best is None:
+        best = from_bytes(data).best()
+    if best is None:
+        raise InputError(f"{name}: cannot detect the text encoding (try --encoding)")
+    return str(best)
+
+
+def read_text(path: str | Path, encoding: str | None = None) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return decode(data, str(path), encoding)
+
+
+def read_stdin(encoding: str | None = None) -> str:
+    return decode(sys.stdin.buffer.read(), "<stdin>", encoding)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input document: a file path (None for stdin) and its path relative to its root."""
+
+    path: Path | None
+    relative: Path
+
+    @property
+    def name(self) -> str:
+        return "<stdin>" if self.path is None else str(self.path)
+
+
+def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None) -> Iterator[Source | InputError]:
+    """Files as given, directories walked recursively in sorted order, `-` or nothing for stdin.
+
+    Problems (a missing path) are yielded as errors in place, so a batch goes on past them.
+    """
+    if not paths:
+        paths = ["-"]
+    for raw in paths:
+        if raw == "-":
+            yield Source(None, Path("stdin"))
+            continue
+        root = Path(raw)
+        if root.is_dir():
+            yield from _walk(root, suffixes)
+        elif root.exists():
+            yield Source(root, Path(root.name))
+        else:
+            yield InputError(f"{raw}: no such file or directory")
+
+
+def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[Source]:
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:  # a symlink loop: walk each real directory once
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames.sort()
+        for filename in sorted(filenames):
+            if filename.startswith("."):
+                continue
+            if suffixes and not filename.endswith(suffixes):
+                continue
+            path = Path(dirpath) / filename
+            yield Source(path, path.relative_to(root))

@@ -1,0 +1,1 @@
+"""The shipped default model (weights.npz and meta.json), installed as package data."""

@@ -1,0 +1,104 @@
+import json
+
+from typer.testing import CliRunner
+
+from classifier.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def test_help_lists_commands():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("filter", "label", "train", "evaluate"):
+        assert command in result.output
+
+
+def test_filter_file_prints_body_only(tiny_model, sample_page, tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(sample_page, encoding="utf-8")
+    result = invoke("filter", page, "--model", tiny_model)
+    assert result.exit_code == 0
+    assert "同志们：" in result.stdout and "ICP" not in result.stdout
+    assert page.read_text(encoding="utf-8") == sample_page  # input untouched
+
+
+def test_filter_stdin(tiny_model, sample_page):
+    result = invoke("filter", "--model", tiny_model, input=sample_page.encode("gb18030"))
+    assert result.exit_code == 0 and "谢谢大家！" in result.stdout
+
+
+def test_filter_output_dir_mirrors_relative_paths(tiny_model, sample_page, tmp_path):
+    src = tmp_path / "in"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "a" / "b" / "p1.txt").write_text(sample_page, encoding="utf-8")
+    (src / "p2.txt").write_text(sample_page.replace("\n", "\r\n"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("filter", src, "--model", tiny_model, "--output-dir", out)
+    assert result.exit_code == 0
+    one = (out / "a" / "b" / "p1.txt").read_text(encoding="utf-8")
+    two = (out / "p2.txt").read_text(encoding="utf-8")
+    assert "同志们：" in one and one == two
+
+
+def test_filter_reports_missing_file_and_goes_on(tiny_model, sample_page, tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(sample_page, encoding="utf-8")
+    result = invoke("filter", tmp_path / "missing.txt", page, "--model", tiny_model)
+    assert result.exit_code == 1
+    assert "missing.txt: no such file or directory" in result.stderr
+    assert "同志们：" in result.stdout
+
+
+def test_label_jsonl_records(tiny_model, sample_page, tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(sample_page, encoding="utf-8")
+    result = invoke("label", page, "--model", tiny_model, "--format", "jsonl")
+    assert result.exit_code == 0
+    records = [json.loads(row) for row in result.stdout.splitlines()]
+    lines = sample_page.split("\n")
+    assert [r["line"] for r in records] == list(range(1, len(lines) + 1))
+    assert all(r["path"] == str(page) and r["label"] in ("body", "chrome", "spam") for r in records)
+    assert all(r["start"] == 0 and r["end"] == len(lines[r["line"] - 1]) for r in records)
+    assert records[0]["label"] == "spam"
+
+
+def test_label_tsv(tiny_model, sample_page):
+    result = invoke("label", "-", "--model", tiny_model, "--format", "tsv", input=sample_page)
+    rows = [row.split("\t") for row in result.stdout.splitlines()]
+    assert result.exit_code == 0 and all(len(r) == 6 and r[0] == "<stdin>" for r in rows)
+    assert float(rows[0][5]) > 0.5
+
+
+def test_bad_model_exits_2_with_one_line(tmp_path, sample_page):
+    result = invoke("filter", "--model", tmp_path, input=sample_page)
+    assert result.exit_code == 2
+    assert "no model here" in result.stderr
+
+
+def test_train_writes_model_and_prints_cv(corpus_dir, tmp_path):
+    out = tmp_path / "model"
+    result = invoke("train", corpus_dir, "--output", out, "--folds", "2")
+    assert result.exit_code == 0, result.output
+    assert "cross-validation, 2 folds grouped by site" in result.stdout
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["cv"]["grouped_by"] == "site" and meta["training"]["documents"] == 20
+    assert len(meta["training"]["sha256"]) == 64
+
+
+def test_train_reports_malformed_files(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "d.tsv").write_text("body\t好\nwrong\t坏\n", encoding="utf-8")
+    result = invoke("train", tmp_path, "--output", tmp_path / "m")
+    assert result.exit_code == 2 and "d.tsv:2: unknown label 'wrong'" in result.stderr
+
+
+def test_evaluate_prints_scores(corpus_dir, tiny_model):
+    result = invoke("evaluate", corpus_dir, "--model", tiny_model, "--baseline")
+    assert result.exit_code == 0
+    assert "keep every line:" in result.stdout and "junk removed" in result.stdout
+    assert "confusion (rows gold, columns predicted)" in result.stdout

@@ -1,0 +1,27 @@
+import numpy as np
+
+from classifier.decode import fill_blank, fit_transitions, viterbi
+
+
+def test_transitions_are_learned_from_sequences():
+    log_start, log_trans = fit_transitions([[1, 1, 0, 0, 0, 1], [1, 0, 0]], 3)
+    assert np.allclose(np.exp(log_trans).sum(axis=1), 1)
+    assert log_start.argmax() == 1
+    assert log_trans[0, 0] > log_trans[0, 2]
+
+
+def test_viterbi_smooths_an_isolated_flip():
+    log_start = np.log([0.5, 0.5, 1e-9])
+    log_trans = np.log([[0.9, 0.1, 1e-9], [0.1, 0.9, 1e-9], [1 / 3] * 3])
+    emit = np.log(np.array([[0.9, 0.1, 0.0], [0.45, 0.55, 0.0], [0.9, 0.1, 0.0]]) + 1e-12)
+    assert list(viterbi(emit, log_start, log_trans)) == [0, 0, 0]
+    assert list(viterbi(emit, log_start, log_trans, weight=0.0)) == [0, 1, 0]
+
+
+def test_viterbi_empty():
+    assert len(viterbi(np.zeros((0, 3)), np.zeros(3), np.zeros((3, 3)))) == 0
+
+
+def test_blank_lines_take_body_only_between_body_lines():
+    labels = fill_blank(7, [0, 2, 4, 6], ["chrome", "body", "body", "chrome"])
+    assert labels == ["chrome", "chrome", "body", "body", "body", "chrome", "chrome"]

@@ -1,0 +1,81 @@
+import numpy as np
+
+from classifier.features import (
+    SHALLOW_NAMES, FeatureSettings, dense_names, featurize, hashed, shallow, window,
+)
+
+SETTINGS = FeatureSettings(n_features=2**14)
+
+
+def row(lines, k, settings=SETTINGS):
+    X, docs = featurize([lines], settings)
+    return X[k].toarray().ravel(), docs[0]
+
+
+def test_rows_for_text_lines_only_and_width():
+    lines = ["首页 | 新闻", "", "同志们：", "  ", "今天召开会议。"]
+    X, docs = featurize([lines], SETTINGS)
+    assert docs[0].index == [0, 2, 4]
+    assert X.shape == (3, SETTINGS.n_features + len(dense_names(SETTINGS)))
+
+
+def test_batch_rows_equal_single_document_rows():
+    a = ["首页 | 新闻", "同志们：", "今天召开会议。"]
+    b = ["版权所有 © 2021", "", "上一篇：无"]
+    X, _ = featurize([a, b], SETTINGS)
+    Xa, _ = featurize([a], SETTINGS)
+    Xb, _ = featurize([b], SETTINGS)
+    assert np.allclose(X.toarray(), np.vstack([Xa.toarray(), Xb.toarray()]))
+
+
+def named(values, name):
+    return values[SHALLOW_NAMES.index(name)]
+
+
+def test_shallow_patterns():
+    url, icp, bullet, heading, sentence = shallow([
+        "链接地址：http://www.example.cn/a/1.html",
+        "京ICP备12345678号-1",
+        "- 2021年工作总结...2021-08-27",
+        "一、统一思想，提高认识",
+        "今天，我们召开全县工作会议。",
+    ])
+    assert named(url, "has_url") == 1 and named(sentence, "has_url") == 0
+    assert named(icp, "has_icp") == 1
+    assert named(bullet, "bullet") == 1 and named(bullet, "trailing_date") == 1
+    assert named(heading, "list_marker") == 1
+    assert named(sentence, "ends_sentence") == 1 and named(heading, "ends_sentence") == 0
+    assert named(sentence, "share_cjk") > 0.8
+
+
+def test_full_width_digits_count_as_digits():
+    a, b = shallow(["２０２１年１２月", "2021年12月"])
+    assert named(a, "share_digit") == named(b, "share_digit") > 0
+
+
+def test_traditional_and_pinyin_map_to_the_same_lexical_features():
+    clean = hashed(["当前位置：首页 > 讲话稿"], SETTINGS).toarray()
+    traditional = hashed(["當(dāng)前位置：首頁 > 講話稿"], SETTINGS).toarray()
+    assert np.allclose(clean, traditional)
+
+
+def test_long_line_reads_only_its_window():
+    long_line = "甲" * 50 + "乙" * 17000 + "丙" * 30
+    assert window(long_line, SETTINGS) == window("甲" * 50 + "乙" + "丙" * 30, SETTINGS)
+    a = hashed([long_line], SETTINGS).toarray()
+    b = hashed(["甲" * 50 + "乙" * 100 + "丙" * 30], SETTINGS).toarray()
+    assert np.allclose(a, b)
+
+
+def test_neighbours_are_copied():
+    lines = ["短", "今天召开会议，研究部署工作。", "版权所有"]
+    values, _ = row(lines, 1)
+    names = dense_names(SETTINGS)
+    offset = SETTINGS.n_features
+    assert values[offset + names.index("prev1:exists")] == 1
+    assert values[offset + names.index("prev2:exists")] == 0
+    assert values[offset + names.index("next1:len_le6")] == 1
+
+
+def test_settings_round_trip():
+    assert FeatureSettings.from_dict(SETTINGS.to_dict()) == SETTINGS

@@ -1,0 +1,40 @@
+from hypothesis import given, settings, strategies as st
+
+from classifier import artifacts
+from classifier.filtering import LineLabel, body_text
+
+
+def test_body_text_keeps_body_segments_in_order():
+    lines = ["导航", "标题", "", "正文。", "版权"]
+    labels = [LineLabel(1, "chrome", 1, 0, 2), LineLabel(2, "body", 1, 0, 2), LineLabel(3, "body", 1, 0, 0),
+              LineLabel(4, "body", 1, 0, 3), LineLabel(5, "chrome", 1, 0, 2)]
+    assert body_text(lines, labels) == "标题\n\n正文。"
+
+
+def test_segments_of_a_line_join_directly():
+    lines = ["正文前半（广告）正文后半"]
+    labels = [LineLabel(1, "body", 1, 0, 4), LineLabel(1, "chrome", 1, 4, 8), LineLabel(1, "body", 1, 8, 12)]
+    assert body_text(lines, labels) == "正文前半正文后半"
+
+
+def test_filter_drops_chrome_and_spam(tiny_model, sample_page):
+    labeler = artifacts.load(tiny_model)
+    body = labeler.filter(sample_page)
+    assert "同志们：" in body and "谢谢大家！" in body
+    assert "ICP" not in body and "首页" not in body and "国产" not in body and "澳门" not in body
+
+
+lines_strategy = st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\n\r"), max_size=30), max_size=12)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(lines_strategy)
+def test_every_line_labeled_once_and_output_is_a_subsequence_of_lines(tiny_model_labeler, lines):
+    text = "\n".join(lines)
+    labels = tiny_model_labeler.label(text)
+    assert [item.line for item in labels] == list(range(1, len(text.split("\n")) + 1))
+    assert all(item.label in ("body", "chrome", "spam") and 0 <= item.score <= 1 for item in labels)
+    kept = body_text(text.split("\n"), labels).split("\n") if labels else []
+    source = iter(text.split("\n"))
+    assert all(any(k == line for line in source) for k in kept if k)
+    assert tiny_model_labeler.label(text) == labels
