@@ -17,16 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
+from .context import CONTEXT_NAMES
 from .corpus import LABELS
 from .errors import ModelError
 from .features import FEATURE_VERSION, FeatureSettings, dense_names
 from .filtering import Labeler
-from .model import LineModel
+from .model import LinearModel
 
 FORMAT = "classifier-model"
 FORMAT_VERSION = 1
 WEIGHTS, META = "weights.npz", "meta.json"
-ARRAYS = ("coef", "intercept", "log_start", "log_trans")
+ARRAYS = ("coef", "intercept", "context_coef", "context_intercept", "log_start", "log_trans")
 
 
 def default_model_dir() -> Path:
@@ -60,14 +61,16 @@ def save(labeler: Labeler, directory: str | Path, meta: dict) -> Path:
         "format_version": FORMAT_VERSION,
         "labels": list(LABELS),
         "features": labeler.settings.to_dict(),
-        "model": {"type": "logistic-regression", "C": model.C, "class_weight": model.class_weight,
-                  "max_iter": model.max_iter},
+        "model": {"type": "logistic regression (SGD, log loss, averaged)", "alpha": model.alpha,
+                  "epochs": model.epochs, "context_alpha": labeler.context.alpha},
+        "context": {"features": CONTEXT_NAMES},
         "decoding": {"type": "viterbi", "transition_weight": labeler.transition_weight},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": library_versions(),
         **meta,
     }
     arrays = {"coef": model.coef_, "intercept": model.intercept_,
+              "context_coef": labeler.context.coef_, "context_intercept": labeler.context.intercept_,
               "log_start": labeler.log_start, "log_trans": labeler.log_trans}
     _atomic(directory / WEIGHTS, lambda f: np.savez_compressed(f, **arrays), binary=True)
     _atomic(directory / META, lambda f: f.write(json.dumps(full_meta, ensure_ascii=False, indent=2) + "\n"))
@@ -79,6 +82,7 @@ def _atomic(path: Path, write, binary: bool = False) -> None:
     try:
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as f:
             write(f)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -113,13 +117,15 @@ def load(directory: str | Path | None = None) -> Labeler:
                          f"computes version {FEATURE_VERSION}; retrain with `classifier train`")
     arrays = _load_arrays(directory / WEIGHTS)
     width = settings.n_features + len(dense_names(settings))
-    if arrays["coef"].shape != (len(LABELS), width) or arrays["log_trans"].shape != (len(LABELS), len(LABELS)):
+    expected = {"coef": (len(LABELS), width), "intercept": (len(LABELS),),
+                "context_coef": (len(LABELS), len(CONTEXT_NAMES)), "context_intercept": (len(LABELS),),
+                "log_start": (len(LABELS),), "log_trans": (len(LABELS), len(LABELS))}
+    if any(arrays[name].shape != shape for name, shape in expected.items()):
         raise ModelError(f"{directory / WEIGHTS}: array shapes do not match the feature settings; retrain the model")
-    params = meta.get("model", {})
-    model = LineModel.from_arrays(arrays["coef"], arrays["intercept"], C=params.get("C", 1.0),
-                                  class_weight=params.get("class_weight"))
+    model = LinearModel.from_arrays(arrays["coef"], arrays["intercept"])
+    context = LinearModel.from_arrays(arrays["context_coef"], arrays["context_intercept"])
     weight = float(meta.get("decoding", {}).get("transition_weight", 1.0))
-    return Labeler(model, settings, arrays["log_start"], arrays["log_trans"], weight, meta)
+    return Labeler(model, context, settings, arrays["log_start"], arrays["log_trans"], weight, meta)
 
 
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:

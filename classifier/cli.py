@@ -9,9 +9,10 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,12 +25,14 @@ from .segment import split_lines
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Label lines of scraped Chinese document pages as body, chrome or spam; keep the body.")
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 # Documents labeled together: enough to vectorize, few enough to keep memory flat.
 DOC_BATCH = 64
 
-Paths = Annotated[Optional[list[str]], typer.Argument(help="Files or directories (recursive); '-' or nothing reads stdin.")]
-ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
-EncodingOpt = Annotated[Optional[str], typer.Option(help="Input encoding (default: detect).")]
+Paths = Annotated[list[str] | None, typer.Argument(help="Files or directories (recursive); '-' or nothing reads stdin.")]
+ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
+EncodingOpt = Annotated[str | None, typer.Option(help="Input encoding (default: detect).")]
 
 
 class Format(str, Enum):
@@ -41,15 +44,15 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _load_model(model: Optional[Path]):
+def _load_model(model: Path | None):
     try:
         return artifacts.load(model)
     except ClassifierError as exc:
         _err(f"error: {exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
-def _documents(paths: Optional[list[str]], encoding: Optional[str], failures: list) -> Iterator[tuple[Source, str]]:
+def _documents(paths: list[str] | None, encoding: str | None, failures: list) -> Iterator[tuple[Source, str]]:
     for source in iter_sources(paths or []):
         if isinstance(source, InputError):
             failures.append(source)
@@ -81,6 +84,7 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -91,7 +95,8 @@ def _write_atomic(path: Path, text: str) -> None:
 def filter_(
     paths: Paths = None,
     model: ModelOpt = None,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write one body file per input, same relative path and name.")] = None,
+    output_dir: Annotated[Path | None, typer.Option(
+        "--output-dir", "-o", help="Write one body file per input, same relative path and name.")] = None,
     encoding: EncodingOpt = None,
 ) -> None:
     """Print the body text of each page (line breaks kept), or write it under --output-dir."""
@@ -116,7 +121,8 @@ def filter_(
 def label(
     paths: Paths = None,
     model: ModelOpt = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="jsonl: one object per line; tsv: path, line, start, end, label, score.")] = Format.jsonl,
+    format: Annotated[Format, typer.Option(
+        "--format", "-f", help="jsonl: one object per line; tsv: path, line, start, end, label, score.")] = Format.jsonl,
     encoding: EncodingOpt = None,
 ) -> None:
     """Print one record per line (or segment): path, 1-based line, start/end offsets, label, score."""
@@ -142,7 +148,7 @@ def train(
     labeled_dir: Annotated[Path, typer.Argument(help="Folder of labeled files (<site>/<doc>.tsv).")] = Path("labeled"),
     output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")] = Path("models/default"),
     folds: Annotated[int, typer.Option(help="Cross-validation folds, grouped by site (0: skip).")] = 5,
-    c: Annotated[float, typer.Option("--C", help="Inverse regularization strength of the line model.")] = 4.0,
+    alpha: Annotated[float, typer.Option(help="Regularization strength of the line model.")] = 1e-5,
 ) -> None:
     """Train a model on labeled pages, print cross-validated scores (folds grouped by site), save it."""
     from .evaluation import format_report
@@ -153,22 +159,23 @@ def train(
         docs = load_labeled(labeled_dir)
     except LabeledFormatError as exc:
         _err(f"error: malformed labeled data:\n{exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if not docs:
         _err(f"error: {labeled_dir}: no labeled files (*.tsv)")
         raise typer.Exit(2)
     settings = FeatureSettings()
     data = TrainingSet.build(docs, settings)
-    typer.echo(f"{len(docs)} documents from {len({d.site for d in docs})} sites, {data.X.shape[0]} lines with text")
+    typer.echo(f"{len(docs)} documents from {len({d.site for d in docs})} sites "
+               f"(and {len(data.docs) - len(docs)} truncated views of them), {data.X.shape[0]} lines with text")
     report = None
     if folds >= 2:
         try:
-            report = cross_validate(data, settings, folds, C=c)
+            report = cross_validate(data, settings, folds, alpha=alpha)
         except ValueError as exc:
             _err(f"error: {exc}")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         typer.echo(format_report(report, f"cross-validation, {folds} folds grouped by site:"))
-    labeler = fit(data, range(len(docs)), settings, C=c)
+    labeler = fit(data, range(len(data.docs)), settings, alpha=alpha)
     artifacts.save(labeler, output, training_meta(docs, str(labeled_dir), report, folds))
     typer.echo(f"model written to {output}")
 
@@ -186,7 +193,7 @@ def evaluate(
         docs = load_documents(paths)
     except LabeledFormatError as exc:
         _err(f"error: malformed evaluation data:\n{exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if not docs:
         _err("error: no documents to evaluate")
         raise typer.Exit(2)

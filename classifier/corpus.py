@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from .errors import LabeledFormatError
 
@@ -239,7 +239,7 @@ def corpus_hash(docs: list[Document]) -> str:
     """A hash of the training data: ids, lines and labels."""
     digest = hashlib.sha256()
     for doc in sorted(docs, key=lambda d: d.id):
-        digest.update(doc.id.encode())
+        digest.update(doc.id.encode("utf-8", "surrogatepass"))
         for line, label in zip(doc.lines, doc.labels):
             digest.update(f"{label}\t{line}\n".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()

@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import sparse
 
-from .normalize import normalize
+from .normalize import normalize, to_simplified
 
 FEATURE_VERSION = 1
 
@@ -41,15 +41,15 @@ class FeatureSettings:
         return {**asdict(self), "neighbors": list(self.neighbors)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FeatureSettings":
+    def from_dict(cls, data: dict) -> FeatureSettings:
         return cls(**{**data, "neighbors": tuple(data["neighbors"])})
 
 
 # --- shallow features of one line -----------------------------------------------------------
 
-URL = re.compile(r"https?://|www\.|\.(?:com|cn|net|org|html?|shtml|aspx?)\b", re.I)
-EMAIL = re.compile(r"[\w.-]+@[\w-]+\.[a-z]{2,}", re.I)
-ICP = re.compile(r"ICP|备案|備案|公网安备|公網安備|版权所有|版權所有|copyright|©", re.I)
+URL = re.compile(r"https?://|www\.|\.(?:com|cn|net|org|html?|shtml|aspx?)\b", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.-]+@[\w-]+\.[a-z]{2,}", re.IGNORECASE)
+ICP = re.compile(r"ICP|备案|備案|公网安备|公網安備|版权所有|版權所有|copyright|©", re.IGNORECASE)
 DATE = re.compile(r"\d{2,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|\d{1,2}月\d{1,2}日|\d{4}年")
 TIME = re.compile(r"\d{1,2}:\d{2}")
 TRAILING_DATE = re.compile(r"(?:\d{2,4}[-/.年])?\d{1,2}[-/.月]\d{1,2}日?\s*$")
@@ -73,6 +73,7 @@ SHALLOW_NAMES = [
     "has_url", "has_email", "has_icp", "has_date", "has_time", "trailing_date",
     "list_marker", "bullet", "page_chunk", "key_value", "indent", "numberish",
     "brackets_log", "separator_share", "separator_max_log", "separator_spaced_log",
+    "spam_terms_log", "no_sentence_punct_chain",
 ]
 # The shallow features copied from each neighbour.
 NEIGHBOR_KEYS = [
@@ -90,7 +91,7 @@ def _class_counts(texts: list[str]) -> np.ndarray:
 
     One vectorized pass over all the texts' code points.
     """
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     fold = codes.copy()
     full = (fold >= 0xFF01) & (fold <= 0xFF5E)  # full-width ASCII counts as its ASCII letter
     fold[full] -= 0xFEE0
@@ -129,10 +130,20 @@ def _flags(line: str, text: str) -> list[float]:
         math.log1p(sum(text.count(b) for b in BRACKET_CHARS)) / 4,
         min(sum(separators) / max(len(text), 1) * 5, 1.0), math.log1p(max(separators)) / 4,
         math.log1p(len(SEPARATOR_RUN.findall(text))) / 4,
+        math.log1p(len(SPAM_TERMS.findall(text.lower()))) / 3,
+        max(separators) >= 3 and "。" not in text,
     ]
 
 
 BRACKET_CHARS = "【】[]《》<>〈〉"
+# Fragments of injected SEO spam (porn, gambling, lottery, fake invoices). Counted, not matched
+# alone: a line needs several, joined by one separator, to look like a spam header.
+SPAM_TERMS = re.compile(
+    "国产|精品|久久|一区|二区|三区|无码|有码|中文字幕|在线观看|在线播放|免费视频|免费观看|高清|人妻|熟女|熟妇|日韩|欧美|亚洲|"
+    "蜜桃|午夜|成人|天堂|超碰|婷婷|激情|毛片|一级|黄色|av|porn|偷拍|自拍|乱码|丝袜|少妇|美女|色综合|"
+    "彩票|时时彩|赛车|澳门|赌场|娱乐城|娱乐场|真人|网投|棋牌|开奖|注册送|投注|百家乐|博彩|老虎机|葡京|威尼斯人|永利|金沙|"
+    "代开|发票|开户"
+)
 
 
 def shallow(lines: list[str]) -> np.ndarray:
@@ -153,6 +164,7 @@ def shallow(lines: list[str]) -> np.ndarray:
 # --- context: position and neighbours ------------------------------------------------------
 
 POSITION_NAMES = [
+    "traditional_share", "doc_traditional_share", "less_traditional_than_doc",
     "pos_rel", "pos_chars_before", "pos_first", "pos_last", "pos_from_start_log", "pos_to_end_log",
     "doc_lines_log", "len_vs_longest", "is_longest", "repeated_in_doc", "blank_before", "blank_after",
 ]
@@ -189,7 +201,10 @@ def _context(lines: list[str], idx: list[int], base: np.ndarray, settings: Featu
         [i > 0 and not lines[i - 1].strip() for i in idx],
         [i + 1 < len(lines) and not lines[i + 1].strip() for i in idx],
     ]).astype(float)
-    blocks = [base, pos]
+    trad = np.array([_traditional_share(s) for s in stripped])
+    doc_trad = float(np.average(trad, weights=lengths)) if lengths.sum() else 0.0
+    script = np.column_stack([trad, np.full(n, doc_trad), np.maximum(doc_trad - trad, 0.0)])
+    blocks = [base, script, pos]
     picked = base[:, NEIGHBOR_INDEX]
     for off in settings.neighbors:
         shifted = np.zeros((n, len(NEIGHBOR_INDEX) + 1))
@@ -199,6 +214,15 @@ def _context(lines: list[str], idx: list[int], base: np.ndarray, settings: Featu
         shifted[ok, 1:] = picked[src[ok]]
         blocks.append(shifted)
     return np.hstack(blocks)
+
+
+def _traditional_share(text: str) -> float:
+    """Share of a line's first characters that simplification changes: its script."""
+    head = text[:FLAG_HEAD]
+    simple = to_simplified(head)
+    if len(simple) != len(head):
+        return 0.0
+    return min(sum(a != b for a, b in zip(head, simple)) / max(len(head), 1) * 4, 1.0)
 
 
 # --- hashed lexical features ----------------------------------------------------------------
@@ -220,7 +244,7 @@ def window(line: str, settings: FeatureSettings) -> str:
 
 def _char_ngrams(windows: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray]:
     """Row and column of every character n-gram of every window, hashed with numpy in one pass."""
-    codes = np.frombuffer("".join(windows).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes = np.frombuffer("".join(windows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     row_of = np.repeat(np.arange(len(windows)), [len(w) for w in windows])
     rows, cols = [], []
     for n in range(1, settings.ngram_max + 1):
@@ -243,12 +267,12 @@ _word_cache: dict[str, int] = {}
 
 
 def _word_column(word: str, n_features: int) -> int:
-    col = _word_cache.get(word)
-    if col is None:
-        col = zlib.crc32(("w\x00" + word).encode("utf-8")) % n_features
+    code = _word_cache.get(word)
+    if code is None:
+        code = zlib.crc32(("w\x00" + word).encode("utf-8", "surrogatepass"))
         if len(_word_cache) < 500_000:
-            _word_cache[word] = col
-    return col
+            _word_cache[word] = code
+    return code % n_features
 
 
 def tokenize(text: str) -> list[str]:

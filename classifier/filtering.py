@@ -1,7 +1,7 @@
 """Labeling whole documents and keeping their body.
 
-`Labeler` runs the pipeline: lines -> features -> line model -> decoding over the document ->
-one `LineLabel` per line. `body_text` keeps the body lines, with blank lines where they stood
+`Labeler` runs the pipeline: lines -> features -> line model -> context pass over the page ->
+Viterbi decoding -> one `LineLabel` per line. `body_text` keeps the body lines, with blank lines where they stood
 between body lines, and never alters or reorders a character.
 """
 from __future__ import annotations
@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .context import context_features
 from .corpus import LABELS
 from .decode import TRANSITION_WEIGHT, fill_blank, viterbi
 from .features import DocumentFeatures, FeatureSettings, featurize
-from .model import LineModel
+from .model import LinearModel
 from .segment import split_lines
 
 # Documents scored together in one feature matrix: large enough to vectorize, small enough
@@ -33,11 +34,13 @@ class LineLabel:
 
 
 class Labeler:
-    """A fitted line model, its feature settings and its label-transition matrix."""
+    """A fitted line model, its context model, feature settings and label-transition matrix."""
 
-    def __init__(self, model: LineModel, settings: FeatureSettings, log_start: np.ndarray, log_trans: np.ndarray,
-                 transition_weight: float = TRANSITION_WEIGHT, meta: dict | None = None):
+    def __init__(self, model: LinearModel, context: LinearModel | None, settings: FeatureSettings,
+                 log_start: np.ndarray, log_trans: np.ndarray, transition_weight: float = TRANSITION_WEIGHT,
+                 meta: dict | None = None):
         self.model = model
+        self.context = context
         self.settings = settings
         self.log_start = log_start
         self.log_trans = log_trans
@@ -65,13 +68,20 @@ class Labeler:
 
     def label_features(self, documents: list[list[str]], X, docs: list[DocumentFeatures]) -> list[list[LineLabel]]:
         """Labels from an already computed feature matrix (rows of `docs`, in order)."""
-        log_proba = self.model.predict_log_proba(X) if X.shape[0] else np.zeros((0, len(LABELS)))
+        proba = self.model.predict_proba(X) if X.shape[0] else np.zeros((0, len(LABELS)))
         results, start = [], 0
         for lines, doc in zip(documents, docs):
-            rows = log_proba[start : start + len(doc.index)]
+            rows = proba[start : start + len(doc.index)]
             start += len(doc.index)
-            results.append(self._decode(lines, doc.index, rows))
+            results.append(self._decode(lines, doc.index, self.revise(lines, doc.index, rows)))
         return results
+
+    def revise(self, lines: list[str], index: list[int], proba: np.ndarray) -> np.ndarray:
+        """Log-probabilities after the context pass (the line model's own without one)."""
+        if self.context is None or not len(index):
+            return np.log(np.maximum(proba, 1e-12))
+        lengths = np.array([len(lines[i].strip()) for i in index], dtype=float)
+        return self.context.predict_log_proba(context_features(proba, lengths))
 
     def _decode(self, lines: list[str], index: list[int], log_proba: np.ndarray) -> list[LineLabel]:
         path = viterbi(log_proba, self.log_start, self.log_trans, self.transition_weight)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import codecs
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .errors import InputError
 

@@ -2,19 +2,57 @@
 cross-validation with folds grouped by site, so scores reflect sites the model has not seen."""
 from __future__ import annotations
 
+import random
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
+from .context import context_features
 from .corpus import LABELS, Document, corpus_hash
 from .decode import TRANSITION_WEIGHT, fit_transitions
 from .evaluation import Report, score
 from .features import DocumentFeatures, FeatureSettings, featurize
 from .filtering import Labeler
-from .model import DEFAULT_C, LineModel
+from .model import DEFAULT_ALPHA, LinearModel
 
 DEFAULT_FOLDS = 5
+# Folds for the out-of-fold first-pass scores the context model learns from.
+INNER_FOLDS = 3
+# The context model has few dense features: it needs less regularization than the line model.
+CONTEXT_ALPHA_SCALE = 0.1
+# Scraped pages often arrive cut short, or without their header. Each training page is also
+# seen as CROPS truncated views, so the model does not lean on "the last lines are footer".
+CROPS = 4
+CROP_CHARS = (300, 3000)
+
+
+def crops(doc: Document, n: int = CROPS) -> list[Document]:
+    """Truncated views of a page: a random prefix (its last line cut) or a page without its top."""
+    rng = random.Random(zlib.crc32(doc.id.encode("utf-8")))
+    out = []
+    for k in range(n):
+        if k < n - 1:
+            budget = rng.randint(*CROP_CHARS)
+            lines, labels, used = [], [], 0
+            for line, label in zip(doc.lines, doc.labels):
+                if used + len(line) > budget:
+                    cut = line[: max(budget - used, 0)]
+                    if cut.strip():
+                        lines.append(cut)
+                        labels.append(label if label != "mixed" else doc.line_label(len(lines) - 1))
+                    break
+                lines.append(line)
+                labels.append(label if label != "mixed" else doc.line_label(len(labels)))
+                used += len(line) + 1
+        else:
+            start = rng.randint(1, max(1, len(doc.lines) // 3))
+            lines = doc.lines[start:]
+            labels = [label if label != "mixed" else doc.line_label(start + i) for i, label in enumerate(doc.labels[start:])]
+        if any(label for label in labels):
+            out.append(Document(f"{doc.id}#crop{k}", doc.site, lines, labels, ""))
+    return out
 
 
 @dataclass
@@ -24,9 +62,11 @@ class TrainingSet:
     features: list[DocumentFeatures]
     y: np.ndarray  # label index per row, -1 where the line has no usable label
     row_doc: np.ndarray  # document index per row
+    originals: int  # docs[:originals] are the pages; the rest are their crops
 
     @classmethod
-    def build(cls, docs: list[Document], settings: FeatureSettings) -> "TrainingSet":
+    def build(cls, pages: list[Document], settings: FeatureSettings, augment: int = CROPS) -> TrainingSet:
+        docs = list(pages) + [crop for page in pages for crop in crops(page, augment)]
         X, features = featurize([d.lines for d in docs], settings)
         y, row_doc = [], []
         for k, (doc, feats) in enumerate(zip(docs, features)):
@@ -34,7 +74,7 @@ class TrainingSet:
                 label = doc.line_label(i)
                 y.append(LABELS.index(label) if label in LABELS else -1)
                 row_doc.append(k)
-        return cls(docs, X, features, np.array(y, dtype=int), np.array(row_doc, dtype=int))
+        return cls(docs, X, features, np.array(y, dtype=int), np.array(row_doc, dtype=int), len(pages))
 
     def sequences(self, doc_ids) -> list[list[int]]:
         out = []
@@ -44,12 +84,57 @@ class TrainingSet:
         return out
 
 
-def fit(data: TrainingSet, doc_ids, settings: FeatureSettings, C: float = DEFAULT_C,
+def _rows(data: TrainingSet, doc_ids) -> np.ndarray:
+    return np.isin(data.row_doc, list(doc_ids)) & (data.y >= 0)
+
+
+def _line_model(data: TrainingSet, doc_ids, alpha: float) -> LinearModel:
+    rows = _rows(data, doc_ids)
+    return LinearModel(alpha=alpha).fit(data.X[rows], [LABELS[v] for v in data.y[rows]])
+
+
+def _site_groups(data: TrainingSet, doc_ids, folds: int) -> list[list[int]]:
+    sites = sorted({data.docs[k].site for k in doc_ids})
+    return [[k for k in doc_ids if data.docs[k].site in sites[f::folds]] for f in range(min(folds, len(sites)))]
+
+
+def out_of_fold_proba(data: TrainingSet, doc_ids, alpha: float, folds: int = INNER_FOLDS) -> np.ndarray:
+    """First-pass probabilities for the rows of doc_ids, each from a model that never saw its site."""
+    proba = np.zeros((data.X.shape[0], len(LABELS)))
+    doc_ids = list(doc_ids)
+    for held in _site_groups(data, doc_ids, folds):
+        held_set = set(held)
+        model = _line_model(data, [k for k in doc_ids if k not in held_set], alpha)
+        rows = np.isin(data.row_doc, held)
+        proba[rows] = model.predict_proba(data.X[rows])
+    return proba
+
+
+def _context_model(data: TrainingSet, doc_ids, proba: np.ndarray, alpha: float) -> LinearModel:
+    feats, labels = [], []
+    for k in doc_ids:
+        rows = np.flatnonzero(data.row_doc == k)
+        if not len(rows):
+            continue
+        lengths = np.array([len(data.docs[k].lines[i].strip()) for i in data.features[k].index], dtype=float)
+        ok = data.y[rows] >= 0
+        feats.append(context_features(proba[rows], lengths)[ok])
+        labels.extend(LABELS[v] for v in data.y[rows][ok])
+    return LinearModel(alpha=alpha * CONTEXT_ALPHA_SCALE).fit(np.vstack(feats), labels)
+
+
+def fit(data: TrainingSet, doc_ids, settings: FeatureSettings, alpha: float = DEFAULT_ALPHA,
         transition_weight: float = TRANSITION_WEIGHT) -> Labeler:
-    rows = np.isin(data.row_doc, list(doc_ids)) & (data.y >= 0)
-    model = LineModel(C=C).fit(data.X[rows], [LABELS[v] for v in data.y[rows]])
+    """Line model on doc_ids, context model on their out-of-fold scores, transitions."""
+    doc_ids = list(doc_ids)
+    model = _line_model(data, doc_ids, alpha)
+    if len({data.docs[k].site for k in doc_ids}) >= 2:
+        proba = out_of_fold_proba(data, doc_ids, alpha)
+    else:  # one site: no held-out scores to be had, so the context model learns from in-sample ones
+        proba = model.predict_proba(data.X)
+    context = _context_model(data, doc_ids, proba, alpha)
     log_start, log_trans = fit_transitions(data.sequences(doc_ids), len(LABELS))
-    return Labeler(model, settings, log_start, log_trans, transition_weight)
+    return Labeler(model, context, settings, log_start, log_trans, transition_weight)
 
 
 def site_folds(docs: list[Document], folds: int) -> list[list[int]]:
@@ -63,19 +148,21 @@ def site_folds(docs: list[Document], folds: int) -> list[list[int]]:
     return [list(test) for _, test in GroupKFold(n_splits=n).split(np.zeros(len(docs)), groups=sites)]
 
 
-def cross_validate(data: TrainingSet, settings: FeatureSettings, folds: int = DEFAULT_FOLDS, C: float = DEFAULT_C,
-                   transition_weight: float = TRANSITION_WEIGHT) -> Report:
-    """Held-out predictions for every document, each from a model that never saw its site."""
-    predictions: list = [None] * len(data.docs)
-    for test in site_folds(data.docs, folds):
-        train_ids = sorted(set(range(len(data.docs))) - set(test))
-        labeler = fit(data, train_ids, settings, C, transition_weight)
+def cross_validate(data: TrainingSet, settings: FeatureSettings, folds: int = DEFAULT_FOLDS,
+                   alpha: float = DEFAULT_ALPHA, transition_weight: float = TRANSITION_WEIGHT) -> Report:
+    """Held-out predictions for every page, each from a model that never saw its site."""
+    pages = data.docs[: data.originals]
+    predictions: list = [None] * len(pages)
+    for test in site_folds(pages, folds):
+        held_out = {pages[k].site for k in test}
+        train_ids = [k for k, doc in enumerate(data.docs) if doc.site not in held_out]
+        labeler = fit(data, train_ids, settings, alpha, transition_weight)
         rows = np.isin(data.row_doc, test)
         X = data.X[rows]
         feats = [data.features[k] for k in test]
         for k, labels in zip(test, labeler.label_features([data.docs[k].lines for k in test], X, feats)):
             predictions[k] = labels
-    return score(data.docs, predictions)
+    return score(pages, predictions)
 
 
 def report_summary(report: Report, folds: int) -> dict:

@@ -70,7 +70,7 @@ def tiny_model(corpus_dir, tmp_path_factory) -> Path:
     settings = FeatureSettings(n_features=2**12)
     docs = load_labeled(corpus_dir)
     data = TrainingSet.build(docs, settings)
-    labeler = fit(data, range(len(docs)), settings)
+    labeler = fit(data, range(len(data.docs)), settings)
     out = tmp_path_factory.mktemp("model")
     artifacts.save(labeler, out, training_meta(docs, str(corpus_dir), None, 0))
     return out

@@ -102,3 +102,16 @@ def test_evaluate_prints_scores(corpus_dir, tiny_model):
     assert result.exit_code == 0
     assert "keep every line:" in result.stdout and "junk removed" in result.stdout
     assert "confusion (rows gold, columns predicted)" in result.stdout
+
+
+def test_shipped_model_filters_the_example_page():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "examples" / "speech-page.txt"
+    result = invoke("filter", page)
+    assert result.exit_code == 0
+    body = result.stdout
+    assert body.startswith("在全镇春季农业生产暨防汛备汛工作会议上的讲话")
+    assert "同志们：" in body and "谢谢大家！" in body and "二、立足防大汛抗大灾" in body
+    for junk in ("彩票", "当前位置", "浏览：", "上一篇", "相关推荐", "ICP", "本文链接"):
+        assert junk not in body

@@ -2,7 +2,13 @@ import json
 
 import pytest
 
-from classifier.corpus import load_documents, load_labeled, parse_gold, parse_labeled, parse_mixed
+from classifier.corpus import (
+    load_documents,
+    load_labeled,
+    parse_gold,
+    parse_labeled,
+    parse_mixed,
+)
 from classifier.errors import LabeledFormatError
 
 

@@ -1,7 +1,7 @@
-import random
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.corpus import Document
 from classifier.evaluation import CharCounts, keep_everything, lcs_length, score
@@ -46,7 +46,8 @@ def test_keep_everything_has_full_recall_and_no_junk_removed():
 
 
 def test_line_scores_and_spam_counts():
-    doc = Document("d", "s", ["垃圾", "导航", "正文。", "", "正文二。"], ["spam", "chrome", "body", None, "body"], "正文。\n正文二。")
+    lines = ["垃圾", "导航", "正文。", "", "正文二。"]
+    doc = Document("d", "s", lines, ["spam", "chrome", "body", None, "body"], "正文。\n正文二。")
     predicted = [LineLabel(1, "body", 1, 0, 2), LineLabel(2, "chrome", 1, 0, 2), LineLabel(3, "body", 1, 0, 3),
                  LineLabel(4, "body", 1, 0, 0), LineLabel(5, "spam", 1, 0, 4)]
     report = score([doc], [predicted])

@@ -1,7 +1,13 @@
 import numpy as np
 
 from classifier.features import (
-    SHALLOW_NAMES, FeatureSettings, dense_names, featurize, hashed, shallow, window,
+    SHALLOW_NAMES,
+    FeatureSettings,
+    dense_names,
+    featurize,
+    hashed,
+    shallow,
+    window,
 )
 
 SETTINGS = FeatureSettings(n_features=2**14)

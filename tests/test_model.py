@@ -9,7 +9,7 @@ from classifier import artifacts
 from classifier.corpus import load_labeled
 from classifier.errors import ModelError
 from classifier.features import FeatureSettings
-from classifier.model import LineModel
+from classifier.model import LinearModel
 from classifier.training import TrainingSet, cross_validate, fit
 
 
@@ -17,7 +17,7 @@ def test_round_trip_predicts_the_same(corpus_dir, tmp_path):
     settings = FeatureSettings(n_features=2**12)
     docs = load_labeled(corpus_dir)
     data = TrainingSet.build(docs, settings)
-    labeler = fit(data, range(len(docs)), settings)
+    labeler = fit(data, range(len(data.docs)), settings)
     artifacts.save(labeler, tmp_path, {"training": {"documents": len(docs)}})
     loaded = artifacts.load(tmp_path)
     text = docs[0].text
@@ -32,7 +32,7 @@ def test_probabilities_sum_to_one_and_fit_returns_self(corpus_dir):
     settings = FeatureSettings(n_features=2**12)
     data = TrainingSet.build(load_labeled(corpus_dir), settings)
     rows = data.y >= 0
-    model = LineModel()
+    model = LinearModel()
     assert model.fit(data.X[rows], [["body", "chrome", "spam"][v] for v in data.y[rows]]) is model
     assert np.allclose(model.predict_proba(data.X).sum(axis=1), 1)
     assert model.classes_ == ["body", "chrome", "spam"]

@@ -3,7 +3,13 @@ import codecs
 import pytest
 
 from classifier.errors import InputError
-from classifier.reading import Source, decode, iter_sources, normalize_newlines, read_text
+from classifier.reading import (
+    Source,
+    decode,
+    iter_sources,
+    normalize_newlines,
+    read_text,
+)
 
 TEXT = "在全县工作会议上的讲话\n同志们：\n今天召开会议。"
 
@@ -26,7 +32,7 @@ def test_decode_big5():
 
 def test_newlines_are_universal():
     assert normalize_newlines("a\r\nb\rc\nd") == "a\nb\nc\nd"
-    assert decode("一\r\n二\r三".encode("utf-8")).split("\n") == ["一", "二", "三"]
+    assert decode("一\r\n二\r三".encode()).split("\n") == ["一", "二", "三"]
 
 
 def test_encoding_override_and_its_error():
