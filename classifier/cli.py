@@ -19,6 +19,7 @@ import typer
 from . import artifacts
 from .corpus import load_documents, load_labeled
 from .errors import ClassifierError, InputError, LabeledFormatError
+from .model import DEFAULT_ALPHA
 from .reading import Source, iter_sources, read_stdin, read_text
 from .segment import split_lines
 
@@ -148,7 +149,7 @@ def train(
     labeled_dir: Annotated[Path, typer.Argument(help="Folder of labeled files (<site>/<doc>.tsv).")] = Path("labeled"),
     output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")] = Path("models/default"),
     folds: Annotated[int, typer.Option(help="Cross-validation folds, grouped by site (0: skip).")] = 5,
-    alpha: Annotated[float, typer.Option(help="Regularization strength of the line model.")] = 1e-5,
+    alpha: Annotated[float, typer.Option(help="Regularization strength of the line model.")] = DEFAULT_ALPHA,
 ) -> None:
     """Train a model on labeled pages, print cross-validated scores (folds grouped by site), save it."""
     from .evaluation import format_report

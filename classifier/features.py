@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import sparse
 
-from .normalize import normalize, to_simplified
+from .normalize import normalize, strip_pinyin, to_simplified
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,16 @@ class FeatureSettings:
 
     n_features: int = 2**18
     ngram_max: int = 3
-    head_chars: int = 40
-    tail_chars: int = 16
+    head_chars: int = 100
+    tail_chars: int = 40
     word_chars: int = 24
+    # Hashed counts are divided by sqrt(min(n-grams, norm_cap)): a cue phrase weighs as much in
+    # a long line as in a line of norm_cap n-grams, instead of fading with the line's length.
+    norm_cap: int = 40
+    # Dense (shape, position, neighbour) values are scaled down: under the same L2 penalty their
+    # weights then cost more, so the model cannot lean on a few layout regularities of its
+    # training sites and must agree with the lexical evidence.
+    dense_scale: float = 0.1
     neighbors: tuple[int, ...] = (-3, -2, -1, 1, 2, 3)
     version: int = FEATURE_VERSION
 
@@ -147,7 +154,11 @@ SPAM_TERMS = re.compile(
 
 
 def shallow(lines: list[str]) -> np.ndarray:
-    """Shape of each line, each value roughly in [0, 1]; one row per line."""
+    """Shape of each line, each value roughly in [0, 1]; one row per line.
+
+    Pinyin left after characters by converters is removed first: it is not Latin text.
+    """
+    lines = [strip_pinyin(line) for line in lines]
     texts = [line.strip() for line in lines]
     n = np.array([len(t) for t in texts], dtype=float)
     counts = _class_counts(texts)
@@ -292,7 +303,7 @@ def _words(heads: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.
 
 
 def hashed(texts: list[str], settings: FeatureSettings) -> sparse.csr_matrix:
-    """L2-normalized counts of hashed n-grams and words, one row per text."""
+    """Normalized counts of hashed n-grams and words, one row per text."""
     norm = normalize("\n".join(window(t, settings) for t in texts)).split("\n")
     r1, c1 = _char_ngrams(norm, settings)
     heads = [w[1 : settings.word_chars + 1].split(GAP)[0].rstrip(END) for w in norm]
@@ -300,7 +311,10 @@ def hashed(texts: list[str], settings: FeatureSettings) -> sparse.csr_matrix:
     rows, cols = np.concatenate([r1, r2]), np.concatenate([c1, c2])
     m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), settings.n_features))
     m.sum_duplicates()
-    lengths = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    lengths = np.asarray(m.multiply(m).sum(axis=1)).ravel()
+    if settings.norm_cap:
+        lengths = np.minimum(lengths, settings.norm_cap)
+    lengths = np.sqrt(lengths)
     lengths[lengths == 0] = 1.0
     return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ m)
 
@@ -337,5 +351,5 @@ def featurize(documents: list[list[str]], settings: FeatureSettings) -> tuple[sp
         dense = _context(lines, idx, base[start:end], settings) if idx else np.zeros((0, width))
         docs.append(DocumentFeatures(idx, dense))
         start = end
-    dense = sparse.csr_matrix(np.vstack([d.dense for d in docs]))
+    dense = sparse.csr_matrix(np.vstack([d.dense for d in docs]) * settings.dense_scale)
     return sparse.hstack([hashed(texts, settings), dense], format="csr"), docs

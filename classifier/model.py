@@ -9,7 +9,7 @@ import numpy as np
 
 from .corpus import LABELS
 
-DEFAULT_ALPHA = 1e-5
+DEFAULT_ALPHA = 3e-5
 DEFAULT_EPOCHS = 20
 
 

@@ -14,7 +14,7 @@ TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
 # Pinyin in brackets right after a CJK character: 1-6 letters with a tone mark, or a toneless
 # syllable of 2-6 lowercase letters (neutral tone: 們(men)).
 PINYIN_AFTER_CJK = re.compile(
-    rf"(?<=[\u3400-\u9fff])\((?:[a-z{TONE_VOWELS}]{{0,5}}[{TONE_VOWELS}][a-z{TONE_VOWELS}]{{0,5}}|[a-z]{{2,6}})\)"
+    rf"(?<=[\u3400-\u9fff])[(（](?:[a-z{TONE_VOWELS}]{{0,5}}[{TONE_VOWELS}][a-z{TONE_VOWELS}]{{0,5}}|[a-z]{{2,6}})[)）]"
 )
 PAGE_CHUNK_PREFIX = re.compile(r"^\s*\d{1,3}、(?=\S)")
 
@@ -30,9 +30,14 @@ def to_simplified(text: str) -> str:
     return _converter().convert(text)
 
 
+def strip_pinyin(text: str) -> str:
+    """`執(zhí)行` -> `執行`: drop pinyin in brackets right after CJK characters."""
+    if "(" not in text and "（" not in text:
+        return text
+    return PINYIN_AFTER_CJK.sub("", text)
+
+
 def normalize(text: str) -> str:
     """The feature view of `text` (may hold many lines joined by newlines)."""
-    text = unicodedata.normalize("NFKC", text)
-    if "(" in text:
-        text = PINYIN_AFTER_CJK.sub("", text)
+    text = strip_pinyin(unicodedata.normalize("NFKC", text))
     return to_simplified(text).lower()

@@ -54,6 +54,11 @@ def test_shallow_patterns():
     assert named(sentence, "share_cjk") > 0.8
 
 
+def test_pinyin_artifacts_do_not_change_shape():
+    clean, marked = shallow(["执行力的发展。", "執(zhí)行（xíng）力的發(fā)展。"])
+    assert named(marked, "share_latin") == 0 and np.allclose(clean, marked)
+
+
 def test_full_width_digits_count_as_digits():
     a, b = shallow(["２０２１年１２月", "2021年12月"])
     assert named(a, "share_digit") == named(b, "share_digit") > 0
@@ -66,10 +71,11 @@ def test_traditional_and_pinyin_map_to_the_same_lexical_features():
 
 
 def test_long_line_reads_only_its_window():
-    long_line = "甲" * 50 + "乙" * 17000 + "丙" * 30
-    assert window(long_line, SETTINGS) == window("甲" * 50 + "乙" + "丙" * 30, SETTINGS)
+    head, tail = SETTINGS.head_chars, SETTINGS.tail_chars
+    long_line = "甲" * head + "乙" * 17000 + "丙" * tail
+    assert window(long_line, SETTINGS) == window("甲" * head + "乙" * 3 + "丙" * tail, SETTINGS)
     a = hashed([long_line], SETTINGS).toarray()
-    b = hashed(["甲" * 50 + "乙" * 100 + "丙" * 30], SETTINGS).toarray()
+    b = hashed(["甲" * head + "乙" * 100 + "丙" * tail], SETTINGS).toarray()
     assert np.allclose(a, b)
 
 
@@ -77,10 +83,10 @@ def test_neighbours_are_copied():
     lines = ["短", "今天召开会议，研究部署工作。", "版权所有"]
     values, _ = row(lines, 1)
     names = dense_names(SETTINGS)
-    offset = SETTINGS.n_features
-    assert values[offset + names.index("prev1:exists")] == 1
+    offset, one = SETTINGS.n_features, SETTINGS.dense_scale
+    assert values[offset + names.index("prev1:exists")] == one
     assert values[offset + names.index("prev2:exists")] == 0
-    assert values[offset + names.index("next1:len_le6")] == 1
+    assert values[offset + names.index("next1:len_le6")] == one
 
 
 def test_settings_round_trip():
