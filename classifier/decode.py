@@ -2,14 +2,22 @@
 
 The line model gives each line's label probabilities; a label-transition matrix learned from
 the training pages scores how labels follow each other; Viterbi finds the best sequence of
-labels for the page. `TRANSITION_WEIGHT` trades the two.
+labels for the page. `TRANSITION_WEIGHT` trades the two; a line's own evidence grows with its
+length (`emission_weights`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-TRANSITION_WEIGHT = 1.0
+TRANSITION_WEIGHT = 0.3
 SMOOTHING = 1.0
+# A long line is many characters of evidence: its emission weighs 1 + log1p(length / this), so
+# a whole body on one 8,000-character line is not overruled by the chrome lines around it.
+EVIDENCE_CHARS = 200.0
+
+
+def emission_weights(lengths: np.ndarray) -> np.ndarray:
+    return 1.0 + np.log1p(np.asarray(lengths, dtype=float) / EVIDENCE_CHARS)
 
 
 def fit_transitions(sequences: list[list[int]], n_labels: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .context import context_features
 from .corpus import LABELS
-from .decode import TRANSITION_WEIGHT, fill_blank, viterbi
+from .decode import TRANSITION_WEIGHT, emission_weights, fill_blank, viterbi
 from .features import DocumentFeatures, FeatureSettings, featurize
 from .model import LinearModel
 from .segment import split_lines
@@ -84,7 +84,8 @@ class Labeler:
         return self.context.predict_log_proba(context_features(proba, lengths))
 
     def _decode(self, lines: list[str], index: list[int], log_proba: np.ndarray) -> list[LineLabel]:
-        path = viterbi(log_proba, self.log_start, self.log_trans, self.transition_weight)
+        weights = emission_weights([len(lines[i].strip()) for i in index])
+        path = viterbi(log_proba * weights[:, None], self.log_start, self.log_trans, self.transition_weight)
         names = [LABELS[k] for k in path]
         labels = fill_blank(len(lines), index, names)
         proba = dict(zip(index, np.exp(log_proba[np.arange(len(path)), path]))) if len(path) else {}

@@ -20,8 +20,9 @@ from .model import DEFAULT_ALPHA, LinearModel
 DEFAULT_FOLDS = 5
 # Folds for the out-of-fold first-pass scores the context model learns from.
 INNER_FOLDS = 3
-# The context model has few dense features: it needs less regularization than the line model.
-CONTEXT_ALPHA_SCALE = 0.1
+# The context model reads a few dense summaries of first-pass scores; strong regularization
+# keeps it from trusting them blindly on sites unlike the training ones.
+CONTEXT_ALPHA_SCALE = 100.0
 # Scraped pages often arrive cut short, or without their header. Each training page is also
 # seen as CROPS truncated views, so the model does not lean on "the last lines are footer".
 CROPS = 4

@@ -1,6 +1,6 @@
 import numpy as np
 
-from classifier.decode import fill_blank, fit_transitions, viterbi
+from classifier.decode import emission_weights, fill_blank, fit_transitions, viterbi
 
 
 def test_transitions_are_learned_from_sequences():
@@ -25,3 +25,13 @@ def test_viterbi_empty():
 def test_blank_lines_take_body_only_between_body_lines():
     labels = fill_blank(7, [0, 2, 4, 6], ["chrome", "body", "body", "chrome"])
     assert labels == ["chrome", "chrome", "body", "body", "body", "chrome", "chrome"]
+
+
+def test_a_long_line_outweighs_the_transitions_around_it():
+    log_start = np.log([0.5, 0.5, 1e-9])
+    log_trans = np.log([[0.9, 0.1, 1e-9], [0.08, 0.92, 1e-9], [1 / 3] * 3])
+    emit = np.log(np.array([[0.01, 0.99, 0.0], [0.7, 0.3, 0.0], [0.01, 0.99, 0.0]]) + 1e-12)
+    assert list(viterbi(emit, log_start, log_trans)) == [1, 1, 1]
+    weights = emission_weights([10, 8000, 10])
+    assert weights[1] > 4 > weights[0]
+    assert list(viterbi(emit * weights[:, None], log_start, log_trans)) == [1, 0, 1]
