@@ -72,17 +72,24 @@ def save(labeler: Labeler, directory: str | Path, meta: dict) -> Path:
     arrays = {"coef": model.coef_, "intercept": model.intercept_,
               "context_coef": labeler.context.coef_, "context_intercept": labeler.context.intercept_,
               "log_start": labeler.log_start, "log_trans": labeler.log_trans}
-    _atomic(directory / WEIGHTS, lambda f: np.savez_compressed(f, **arrays), binary=True)
-    _atomic(directory / META, lambda f: f.write(json.dumps(full_meta, ensure_ascii=False, indent=2) + "\n"))
+    write_atomic(directory / WEIGHTS, lambda f: np.savez_compressed(f, **arrays), binary=True)
+    write_atomic(directory / META, lambda f: f.write(json.dumps(full_meta, ensure_ascii=False, indent=2) + "\n"))
     return directory
 
 
-def _atomic(path: Path, write, binary: bool = False) -> None:
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def write_atomic(path: Path, write, binary: bool = False) -> None:
+    """Write through `write(file)` to a temporary file beside `path`, then rename it into place:
+    readers see the old file or the whole new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as f:
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8", newline=None if binary else "") as f:
             write(f)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

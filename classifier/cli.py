@@ -6,9 +6,7 @@ Exit codes: 0 all inputs done; 1 some inputs failed (each reported on stderr, th
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
@@ -26,8 +24,6 @@ from .segment import split_lines
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Label lines of scraped Chinese document pages as body, chrome or spam; keep the body.")
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 # Documents labeled together: enough to vectorize, few enough to keep memory flat.
 DOC_BATCH = 64
 
@@ -79,19 +75,6 @@ def _batches(items: Iterator, size: int = DOC_BATCH) -> Iterator[list]:
         yield batch
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @app.command("filter")
 def filter_(
     paths: Paths = None,
@@ -111,7 +94,8 @@ def filter_(
         for (source, _), lines, labels in zip(batch, docs, labeler.label_documents(docs)):
             body = body_text(lines, labels)
             if output_dir is not None:
-                _write_atomic(output_dir / source.relative, body + "\n" if body else "")
+                text = body + "\n" if body else ""
+                artifacts.write_atomic(output_dir / source.relative, lambda f, text=text: f.write(text))
             elif body:
                 out.write(body + "\n")
     out.flush()

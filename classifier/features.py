@@ -8,7 +8,7 @@ Every line that carries text gets one row. The row joins three blocks:
   patterns, list markers, separators), each computed in one scan;
 - position in the document and the shallow features of the nearest lines around it.
 
-Feature names are strings (see `dense_names`); hashed columns are named by `hashed_name`.
+Feature names are strings (see `dense_names`).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import numpy as np
 from scipy import sparse
 
 from .normalize import normalize, strip_pinyin, to_simplified
+from .segment import content_indices
 
 FEATURE_VERSION = 2
 
@@ -319,10 +320,6 @@ def hashed(texts: list[str], settings: FeatureSettings) -> sparse.csr_matrix:
     return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ m)
 
 
-def hashed_name(text_piece: str) -> str:
-    return f"ngram:{text_piece}"
-
-
 # --- documents ------------------------------------------------------------------------------
 
 
@@ -339,7 +336,7 @@ def featurize(documents: list[list[str]], settings: FeatureSettings) -> tuple[sp
 
     Only lines that carry text get rows; blank lines are decided later from their neighbours.
     """
-    indexes = [[i for i, line in enumerate(lines) if line.strip()] for lines in documents]
+    indexes = [content_indices(lines) for lines in documents]
     texts = [lines[i] for lines, idx in zip(documents, indexes) for i in idx]
     width = len(dense_names(settings))
     if not texts:
