@@ -19,6 +19,7 @@ import numpy as np
 
 from .context import CONTEXT_NAMES
 from .corpus import LABELS
+from .decode import STATES
 from .errors import ModelError
 from .features import FEATURE_VERSION, FeatureSettings, dense_names
 from .filtering import Labeler
@@ -64,7 +65,7 @@ def save(labeler: Labeler, directory: str | Path, meta: dict) -> Path:
         "model": {"type": "logistic regression (SGD, log loss, averaged)", "alpha": model.alpha,
                   "epochs": model.epochs, "context_alpha": labeler.context.alpha},
         "context": {"features": CONTEXT_NAMES},
-        "decoding": {"type": "viterbi", "transition_weight": labeler.transition_weight},
+        "decoding": {"type": "viterbi", "states": list(STATES), "transition_weight": labeler.transition_weight},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": library_versions(),
         **meta,
@@ -126,7 +127,7 @@ def load(directory: str | Path | None = None) -> Labeler:
     width = settings.n_features + len(dense_names(settings))
     expected = {"coef": (len(LABELS), width), "intercept": (len(LABELS),),
                 "context_coef": (len(LABELS), len(CONTEXT_NAMES)), "context_intercept": (len(LABELS),),
-                "log_start": (len(LABELS),), "log_trans": (len(LABELS), len(LABELS))}
+                "log_start": (len(STATES),), "log_trans": (len(STATES), len(STATES))}
     if any(arrays[name].shape != shape for name, shape in expected.items()):
         raise ModelError(f"{directory / WEIGHTS}: array shapes do not match the feature settings; retrain the model")
     model = LinearModel.from_arrays(arrays["coef"], arrays["intercept"])

@@ -30,6 +30,14 @@ DOC_BATCH = 64
 Paths = Annotated[list[str] | None, typer.Argument(help="Files or directories (recursive); '-' or nothing reads stdin.")]
 ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
 EncodingOpt = Annotated[str | None, typer.Option(help="Input encoding (default: detect).")]
+RepeatsOpt = Annotated[bool, typer.Option(
+    help="Use lines recurring across the documents of this run as evidence of chrome (bounded memory).")]
+
+
+def _counter(enabled: bool):
+    from .repeats import RepeatCounter
+
+    return RepeatCounter() if enabled else None
 
 
 class Format(str, Enum):
@@ -82,16 +90,18 @@ def filter_(
     output_dir: Annotated[Path | None, typer.Option(
         "--output-dir", "-o", help="Write one body file per input, same relative path and name.")] = None,
     encoding: EncodingOpt = None,
+    repeats: RepeatsOpt = True,
 ) -> None:
     """Print the body text of each page (line breaks kept), or write it under --output-dir."""
     from .filtering import body_text
 
     labeler = _load_model(model)
+    counter = _counter(repeats)
     failures: list = []
     out = sys.stdout
     for batch in _batches(_documents(paths, encoding, failures)):
         docs = [split_lines(text) for _, text in batch]
-        for (source, _), lines, labels in zip(batch, docs, labeler.label_documents(docs)):
+        for (source, _), lines, labels in zip(batch, docs, labeler.label_documents(docs, counter)):
             body = body_text(lines, labels)
             if output_dir is not None:
                 text = body + "\n" if body else ""
@@ -109,14 +119,16 @@ def label(
     format: Annotated[Format, typer.Option(
         "--format", "-f", help="jsonl: one object per line; tsv: path, line, start, end, label, score.")] = Format.jsonl,
     encoding: EncodingOpt = None,
+    repeats: RepeatsOpt = True,
 ) -> None:
     """Print one record per line (or segment): path, 1-based line, start/end offsets, label, score."""
     labeler = _load_model(model)
+    counter = _counter(repeats)
     failures: list = []
     out = sys.stdout
     for batch in _batches(_documents(paths, encoding, failures)):
         docs = [split_lines(text) for _, text in batch]
-        for (source, _), labels in zip(batch, labeler.label_documents(docs)):
+        for (source, _), labels in zip(batch, labeler.label_documents(docs, counter)):
             for item in labels:
                 if format is Format.jsonl:
                     record = {"path": source.name, "line": item.line, "start": item.start, "end": item.end,
@@ -170,9 +182,11 @@ def evaluate(
     paths: Annotated[list[Path], typer.Argument(help="Labeled folders/files (.tsv) or gold JSON files/folders.")],
     model: ModelOpt = None,
     baseline: Annotated[bool, typer.Option(help="Also print the keep-every-line reference.")] = False,
+    repeats: RepeatsOpt = True,
+    by_pattern: Annotated[bool, typer.Option(help="Also print scores per page pattern (one-line pages, spam headers, ...).")] = True,
 ) -> None:
-    """Per-class precision/recall/F1, confusion matrix and character-level body scores."""
-    from .evaluation import format_report, keep_everything, score
+    """Per-class precision/recall/F1, confusion matrix, character-level body scores, and scores per pattern."""
+    from .evaluation import format_pattern_report, format_report, keep_everything, score, score_by_pattern
 
     try:
         docs = load_documents(paths)
@@ -185,8 +199,10 @@ def evaluate(
     labeler = _load_model(model)
     if baseline:
         typer.echo(format_report(score(docs, [keep_everything(d) for d in docs]), "keep every line:") + "\n")
-    predictions = labeler.label_documents([d.lines for d in docs])
+    predictions = labeler.label_documents([d.lines for d in docs], _counter(repeats))
     typer.echo(format_report(score(docs, predictions), "model:"))
+    if by_pattern:
+        typer.echo("\n" + format_pattern_report(score_by_pattern(docs, predictions)))
 
 
 def main() -> None:

@@ -33,6 +33,8 @@ class Document:
     body: str
     # For mixed lines: (start, end, label) pieces that tile the line.
     spans: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
+    # Patterns the page shows, from `# pattern: a, b` header comments (see evaluation.patterns).
+    tags: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -50,6 +52,21 @@ class Document:
         for start, end, name in pieces:
             weight[name] += len(self.lines[i][start:end].strip())
         return max(LABELS, key=lambda name: weight[name])
+
+    def segment_label(self, i: int, start: int, end: int) -> str | None:
+        """The label of characters [start, end) of line i: the one holding most of them."""
+        label = self.labels[i]
+        if label != "mixed":
+            return label
+        pieces = self.spans.get(i)
+        if not pieces:
+            return None
+        weight = {name: 0 for name in LABELS}
+        for s, e, name in pieces:
+            if s < end and start < e:
+                weight[name] += len(self.lines[i][max(s, start) : min(e, end)].strip())
+        best = max(LABELS, key=lambda name: weight[name])
+        return best if weight[best] else None
 
 
 # --- labeled files ------------------------------------------------------------------------
@@ -113,10 +130,13 @@ def parse_labeled(content: str, path: str, site: str) -> tuple[Document | None, 
     if rows and rows[-1] == "":
         rows.pop()
     problems, lines, labels, spans = [], [], [], {}
-    header = True
+    header, tags = True, []
     for number, row in enumerate(rows, 1):
         row = row.rstrip("\r")
         if header and row.startswith("#"):
+            key, _, value = row[1:].partition(":")
+            if key.strip() == "pattern":
+                tags.extend(t.strip() for t in value.split(",") if t.strip())
             continue
         header = False
         try:
@@ -132,7 +152,7 @@ def parse_labeled(content: str, path: str, site: str) -> tuple[Document | None, 
         problems.append(f"{path}:1: no labeled line in the file")
     if problems:
         return None, problems
-    return Document(path, site, lines, labels, _body_of(lines, labels, spans), spans), []
+    return Document(path, site, lines, labels, _body_of(lines, labels, spans), spans, tuple(tags)), []
 
 
 def _body_of(lines: list[str], labels: list[str | None], spans: dict) -> str:

@@ -139,3 +139,76 @@ def format_report(report: Report, title: str = "") -> str:
                 f"junk removed {c.junk_removed:.3f}")
     rows.append(f"spam lines kept: {report.spam_kept}  body lines labeled spam: {report.body_as_spam}")
     return "\n".join(rows)
+
+
+# --- scores per pattern ---------------------------------------------------------------------
+
+_FILE_NAME = re.compile(r"\.(?:docx?|pdf|wps|pptx?|txt)\s*$", re.IGNORECASE)
+_SENTENCE = re.compile(r"[。！？!?]")
+
+
+def patterns(doc: Document) -> set[str]:
+    """The hard patterns a gold page shows (see LABELING.md), read from its labels, plus its own tags."""
+    from .features import BULLET, LIST_MARKER, PAGE_CHUNK, TRAILING_DATE, _traditional_share
+    from .normalize import strip_pinyin
+
+    found = set(doc.tags)
+    rows = [(line, label) for line, label in zip(doc.lines, doc.labels) if line.strip() and label]
+    if not rows:
+        return found
+    total = sum(len(line) for line, _ in rows)
+    body_at = [k for k, (_, label) in enumerate(rows) if label in ("body", "mixed")]
+    if any(label == "spam" for _, label in rows[:3]):
+        found.add("spam header")
+    if any(label == "spam" for _, label in rows[3:]) or any(
+            name == "spam" for pieces in doc.spans.values() for _, _, name in pieces):
+        found.add("spam inside the page")
+    for line, label in rows:
+        if label == "mixed":
+            found.add("mixed line")
+            if len(line) >= total / 2:
+                found.add("one-line page")
+        if label in ("body", "mixed") and len(line) >= 2000:
+            found.add("long body line")
+    if body_at:
+        first, last = body_at[0], body_at[-1]
+        after = [line.strip() for line, label in rows[last + 1 :] if label == "chrome"]
+        if sum(len(s) for s in after if len(s) >= 40 and _SENTENCE.search(s)) >= 100:
+            found.add("appended article")
+        listed = [line for line, label in rows[first:] if label == "chrome" and len(line.strip()) <= 80
+                  and (TRAILING_DATE.search(line.strip()) or BULLET.match(line) or LIST_MARKER.match(line))]
+        if len(listed) >= 5:
+            found.add("related list")
+        title = rows[first][0].strip()
+        if 4 <= len(title) <= 60 and any(title in line for line, label in rows if label == "chrome"):
+            found.add("title repeated in chrome")
+    if any(label == "chrome" and _FILE_NAME.search(line) for line, label in rows):
+        found.add("file-name heading")
+    body = [line for line, label in rows if label == "body"]
+    if sum(bool(PAGE_CHUNK.match(line)) for line in body) >= 2:
+        found.add("page chunks")
+    if any(strip_pinyin(line) != line for line in body):
+        found.add("pinyin after characters")
+    if body and _traditional_share("".join(body)[:400]) >= 0.1:
+        found.add("traditional characters")
+    if all(label == "body" for _, label in rows):
+        found.add("body only")
+    return found
+
+
+def score_by_pattern(docs: list[Document], predictions: list[list[LineLabel]]) -> dict[str, Report]:
+    groups: dict[str, list[int]] = {}
+    for k, doc in enumerate(docs):
+        for name in patterns(doc):
+            groups.setdefault(name, []).append(k)
+    return {name: score([docs[k] for k in ks], [predictions[k] for k in ks]) for name, ks in sorted(groups.items())}
+
+
+def format_pattern_report(reports: dict[str, Report]) -> str:
+    rows = ["per pattern (pages showing it):",
+            f"{'pattern':<26} {'pages':>5} {'char P':>7} {'char R':>7} {'char F1':>7} {'junk':>6} {'body F1':>7} {'spam kept':>9}"]
+    for name, r in reports.items():
+        c = r.chars
+        rows.append(f"{name:<26} {r.documents:>5} {c.precision:>7.3f} {c.recall:>7.3f} {c.f1:>7.3f} "
+                    f"{c.junk_removed:>6.3f} {r.per_class()['body'][2]:>7.3f} {r.spam_kept:>9}")
+    return "\n".join(rows)

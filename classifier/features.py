@@ -21,9 +21,9 @@ import numpy as np
 from scipy import sparse
 
 from .normalize import normalize, strip_pinyin, to_simplified
-from .segment import content_indices
+from .segment import KINDS, Unit, units
 
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,24 @@ POSITION_NAMES = [
     "pos_rel", "pos_chars_before", "pos_first", "pos_last", "pos_from_start_log", "pos_to_end_log",
     "doc_lines_log", "len_vs_longest", "is_longest", "repeated_in_doc", "blank_before", "blank_after",
 ]
+# Where a unit sits in its line (when the line was cut into segments) and what cut it.
+SEGMENT_NAMES = ["seg_fragment", "seg_first", "seg_middle", "seg_last", "seg_line_len_log"] + [
+    f"seg_kind:{kind}" for kind in KINDS[1:]
+]
+# The page as a whole: sections that append other articles or lists, a title repeated
+# elsewhere on the page, and lines that recur in other documents filtered together.
+PAGE_NAMES = ["after_appendix_marker", "after_list_marker", "text_elsewhere_in_doc",
+              "repeat_docs_any", "repeat_docs_log", "repeat_docs_long"]
+APPENDIX_MARKER = re.compile(
+    r"^\W{0,3}(?:扩展阅读|延伸阅读|拓展阅读|拓展资料|扩展资料|推荐阅读|相关阅读|相关范文|更多范文|精选范文|范文推荐|更多阅读|相关延伸)"
+)
+LIST_MARKER_HEADING = re.compile(
+    r"^\W{0,3}(?:相关文章|相关推荐|相关文档|相关资料|相关栏目|猜你喜欢|热门文章|热门推荐|热门范文|最新文章|最新更新|最新范文|"
+    r"推荐文章|精彩推荐|往期推荐|大家都在看|看了本文的还看了|你可能感兴趣|为你推荐|本类热门|相关热词|热门搜索|发表评论|网友评论)"
+)
+MARKER_CHARS = 30
+ELSEWHERE_CHARS = (4, 60)
+ELSEWHERE_UNITS = 200
 
 
 def _neighbor_names(settings: FeatureSettings) -> list[str]:
@@ -192,15 +210,52 @@ def _neighbor_names(settings: FeatureSettings) -> list[str]:
 
 
 def dense_names(settings: FeatureSettings) -> list[str]:
-    return SHALLOW_NAMES + POSITION_NAMES + _neighbor_names(settings)
+    return SHALLOW_NAMES + POSITION_NAMES + SEGMENT_NAMES + PAGE_NAMES + _neighbor_names(settings)
 
 
-def _context(lines: list[str], idx: list[int], base: np.ndarray, settings: FeatureSettings) -> np.ndarray:
-    n = len(idx)
-    lengths = np.array([len(lines[i].strip()) for i in idx], dtype=float)
+def _after(flags: list[bool]) -> np.ndarray:
+    """1 for the units after the first flagged one."""
+    seen = np.cumsum(np.asarray(flags, dtype=int))
+    return (np.concatenate([[0], seen[:-1]]) > 0).astype(float) if len(flags) else np.zeros(0)
+
+
+def _elsewhere(stripped: list[str]) -> list[bool]:
+    """Whether a short unit's text also stands inside another unit of the page (a title in a breadcrumb)."""
+    lo, hi = ELSEWHERE_CHARS
+    joined = "\n".join(s[:200] for s in stripped[:ELSEWHERE_UNITS])
+    return [lo <= len(s) <= hi and joined.count(s) > 1 for s in stripped]
+
+
+def _segments(lines: list[str], us: list[Unit]) -> np.ndarray:
+    out = np.zeros((len(us), len(SEGMENT_NAMES)))
+    for r, u in enumerate(us):
+        if u.parts > 1:
+            out[r, 0] = 1.0
+            out[r, 1 + (0 if u.part == 0 else 2 if u.part == u.parts - 1 else 1)] = 1.0
+            out[r, 4] = math.log1p(len(lines[u.line].strip())) / 10
+        if u.kind:
+            out[r, 4 + u.kind] = 1.0
+    return out
+
+
+def _page(stripped: list[str], lengths: np.ndarray, repeats: np.ndarray | None) -> np.ndarray:
+    short = [s if len(s) <= MARKER_CHARS else "" for s in stripped]
+    rep = np.zeros(len(stripped)) if repeats is None else np.asarray(repeats, dtype=float)
+    return np.column_stack([
+        _after([bool(APPENDIX_MARKER.match(s)) for s in short]),
+        _after([bool(LIST_MARKER_HEADING.match(s)) for s in short]),
+        _elsewhere(stripped),
+        rep > 0, np.log1p(rep) / 4, (rep > 0) & (lengths >= 10),
+    ]).astype(float)
+
+
+def _context(lines: list[str], us: list[Unit], texts: list[str], base: np.ndarray, repeats: np.ndarray | None,
+             settings: FeatureSettings) -> np.ndarray:
+    n = len(us)
+    stripped = [t.strip() for t in texts]
+    lengths = np.array([len(s) for s in stripped], dtype=float)
     before = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) / max(lengths.sum(), 1.0)
     order = np.arange(n, dtype=float)
-    stripped = [lines[i].strip() for i in idx]
     counts: dict[str, int] = {}
     for s in stripped:
         counts[s] = counts.get(s, 0) + 1
@@ -210,13 +265,13 @@ def _context(lines: list[str], idx: list[int], base: np.ndarray, settings: Featu
         np.log1p(order) / 6, np.log1p(n - 1 - order) / 6, np.full(n, math.log1p(n) / 6),
         lengths / longest, lengths == longest,
         [counts[s] > 1 for s in stripped],
-        [i > 0 and not lines[i - 1].strip() for i in idx],
-        [i + 1 < len(lines) and not lines[i + 1].strip() for i in idx],
+        [u.part == 0 and u.line > 0 and not lines[u.line - 1].strip() for u in us],
+        [u.part == u.parts - 1 and u.line + 1 < len(lines) and not lines[u.line + 1].strip() for u in us],
     ]).astype(float)
     trad = np.array([_traditional_share(s) for s in stripped])
     doc_trad = float(np.average(trad, weights=lengths)) if lengths.sum() else 0.0
     script = np.column_stack([trad, np.full(n, doc_trad), np.maximum(doc_trad - trad, 0.0)])
-    blocks = [base, script, pos]
+    blocks = [base, script, pos, _segments(lines, us), _page(stripped, lengths, repeats)]
     picked = base[:, NEIGHBOR_INDEX]
     for off in settings.neighbors:
         shifted = np.zeros((n, len(NEIGHBOR_INDEX) + 1))
@@ -325,28 +380,33 @@ def hashed(texts: list[str], settings: FeatureSettings) -> sparse.csr_matrix:
 
 @dataclass
 class DocumentFeatures:
-    """Rows for the content lines of one document; `index[k]` is the line of row k."""
+    """Rows for the units of one document, in order: `units[k]` is the segment of row k."""
 
-    index: list[int]
+    units: list[Unit]
     dense: np.ndarray
 
 
-def featurize(documents: list[list[str]], settings: FeatureSettings) -> tuple[sparse.csr_matrix, list[DocumentFeatures]]:
+def featurize(documents: list[list[str]], settings: FeatureSettings,
+              repeats=None) -> tuple[sparse.csr_matrix, list[DocumentFeatures]]:
     """One matrix for a batch of documents (rows in document order), and each document's rows.
 
-    Only lines that carry text get rows; blank lines are decided later from their neighbours.
+    Only segments of lines with text get rows; blank lines are decided later from their
+    neighbours. `repeats` (a `repeats.RepeatCounter`) adds the batch's documents to its counts
+    and gives each unit the number of other documents holding it.
     """
-    indexes = [content_indices(lines) for lines in documents]
-    texts = [lines[i] for lines, idx in zip(documents, indexes) for i in idx]
+    doc_units = [units(lines) for lines in documents]
+    doc_texts = [[lines[u.line][u.start : u.end] for u in us] for lines, us in zip(documents, doc_units)]
+    texts = [t for ts in doc_texts for t in ts]
     width = len(dense_names(settings))
     if not texts:
-        return sparse.csr_matrix((0, settings.n_features + width)), [DocumentFeatures(i, np.zeros((0, width))) for i in indexes]
+        return sparse.csr_matrix((0, settings.n_features + width)), [DocumentFeatures(us, np.zeros((0, width))) for us in doc_units]
     base = shallow(texts)
+    counts = repeats.observe(doc_texts) if repeats is not None else [None] * len(documents)
     docs, start = [], 0
-    for lines, idx in zip(documents, indexes):
-        end = start + len(idx)
-        dense = _context(lines, idx, base[start:end], settings) if idx else np.zeros((0, width))
-        docs.append(DocumentFeatures(idx, dense))
+    for lines, us, ts, rep in zip(documents, doc_units, doc_texts, counts):
+        end = start + len(us)
+        dense = _context(lines, us, ts, base[start:end], rep, settings) if us else np.zeros((0, width))
+        docs.append(DocumentFeatures(us, dense))
         start = end
     dense = sparse.csr_matrix(np.vstack([d.dense for d in docs]) * settings.dense_scale)
     return sparse.hstack([hashed(texts, settings), dense], format="csr"), docs

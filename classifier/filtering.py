@@ -1,7 +1,8 @@
 """Labeling whole documents and keeping their body.
 
-`Labeler` runs the pipeline: lines -> features -> line model -> context pass over the page ->
-Viterbi decoding -> one `LineLabel` per line. `body_text` keeps the body lines, with blank lines where they stood
+`Labeler` runs the pipeline: lines -> units (segments of lines, see segment.py) -> features ->
+line model -> context pass over the page -> Viterbi decoding -> `LineLabel`s that tile every
+line (one per line, or one per run of same-labeled segments within it). `body_text` keeps the body lines, with blank lines where they stood
 between body lines, and never alters or reorders a character.
 """
 from __future__ import annotations
@@ -15,7 +16,12 @@ from .corpus import LABELS
 from .decode import TRANSITION_WEIGHT, emission_weights, fill_blank, viterbi
 from .features import DocumentFeatures, FeatureSettings, featurize
 from .model import LinearModel
-from .segment import split_lines
+from .segment import Unit, split_lines
+
+
+def unit_lengths(lines: list[str], units: list[Unit]) -> np.ndarray:
+    """Characters of text in each unit (surrounding whitespace excluded)."""
+    return np.array([len(lines[u.line][u.start : u.end].strip()) for u in units], dtype=float)
 
 # Documents scored together in one feature matrix: large enough to vectorize, small enough
 # to keep memory flat.
@@ -47,8 +53,12 @@ class Labeler:
         self.transition_weight = transition_weight
         self.meta = meta or {}
 
-    def label_documents(self, documents: list[list[str]]) -> list[list[LineLabel]]:
-        """Labels for every line of every document (each a list of lines)."""
+    def label_documents(self, documents: list[list[str]], repeats=None) -> list[list[LineLabel]]:
+        """Labels for every line of every document (each a list of lines).
+
+        `repeats` (a `repeats.RepeatCounter`) shares repeated-line evidence across the documents
+        and across calls; without it each document is labeled on its own.
+        """
         out: list[list[LineLabel]] = []
         batch: list[list[str]] = []
         size = 0
@@ -56,14 +66,14 @@ class Labeler:
             batch.append(lines)
             size += len(lines)
             if size >= BATCH_LINES:
-                out.extend(self._label_batch(batch))
+                out.extend(self._label_batch(batch, repeats))
                 batch, size = [], 0
         if batch:
-            out.extend(self._label_batch(batch))
+            out.extend(self._label_batch(batch, repeats))
         return out
 
-    def _label_batch(self, documents: list[list[str]]) -> list[list[LineLabel]]:
-        X, docs = featurize(documents, self.settings)
+    def _label_batch(self, documents: list[list[str]], repeats=None) -> list[list[LineLabel]]:
+        X, docs = featurize(documents, self.settings, repeats)
         return self.label_features(documents, X, docs)
 
     def label_features(self, documents: list[list[str]], X, docs: list[DocumentFeatures]) -> list[list[LineLabel]]:
@@ -71,28 +81,37 @@ class Labeler:
         proba = self.model.predict_proba(X) if X.shape[0] else np.zeros((0, len(LABELS)))
         results, start = [], 0
         for lines, doc in zip(documents, docs):
-            rows = proba[start : start + len(doc.index)]
-            start += len(doc.index)
-            results.append(self._decode(lines, doc.index, self.revise(lines, doc.index, rows)))
+            rows = proba[start : start + len(doc.units)]
+            start += len(doc.units)
+            lengths = unit_lengths(lines, doc.units)
+            results.append(self._decode(lines, doc.units, lengths, self.revise(lengths, rows)))
         return results
 
-    def revise(self, lines: list[str], index: list[int], proba: np.ndarray) -> np.ndarray:
+    def revise(self, lengths: np.ndarray, proba: np.ndarray) -> np.ndarray:
         """Log-probabilities after the context pass (the line model's own without one)."""
-        if self.context is None or not len(index):
+        if self.context is None or not len(lengths):
             return np.log(np.maximum(proba, 1e-12))
-        lengths = np.array([len(lines[i].strip()) for i in index], dtype=float)
         return self.context.predict_log_proba(context_features(proba, lengths))
 
-    def _decode(self, lines: list[str], index: list[int], log_proba: np.ndarray) -> list[LineLabel]:
-        weights = emission_weights([len(lines[i].strip()) for i in index])
-        path = viterbi(log_proba * weights[:, None], self.log_start, self.log_trans, self.transition_weight)
+    def _decode(self, lines: list[str], units: list[Unit], lengths: np.ndarray, log_proba: np.ndarray) -> list[LineLabel]:
+        path = viterbi(log_proba * emission_weights(lengths)[:, None], self.log_start, self.log_trans, self.transition_weight)
         names = [LABELS[k] for k in path]
-        labels = fill_blank(len(lines), index, names)
-        proba = dict(zip(index, np.exp(log_proba[np.arange(len(path)), path]))) if len(path) else {}
-        return [
-            LineLabel(i + 1, label, round(float(proba.get(i, 1.0)), 4), 0, len(lines[i]))
-            for i, label in enumerate(labels)
-        ]
+        scores = np.exp(log_proba[np.arange(len(path)), path]) if len(path) else np.zeros(0)
+        out: list[LineLabel] = []
+        for u, name, p in zip(units, names, scores):
+            prev = out[-1] if out else None
+            if prev is not None and prev.line == u.line + 1 and prev.label == name:
+                # Adjacent segments of a line with one label are reported as one.
+                width, extra = prev.end - prev.start, u.end - u.start
+                merged = (prev.score * width + float(p) * extra) / max(width + extra, 1)
+                out[-1] = LineLabel(prev.line, name, round(merged, 4), prev.start, u.end)
+            else:
+                out.append(LineLabel(u.line + 1, name, round(float(p), 4), u.start, u.end))
+        blank = fill_blank(len(lines), [u.line for u in units], names)
+        covered = {u.line for u in units}
+        out.extend(LineLabel(i + 1, label, 1.0, 0, len(lines[i])) for i, label in enumerate(blank) if i not in covered)
+        out.sort(key=lambda item: (item.line, item.start))
+        return out
 
     def label(self, text: str) -> list[LineLabel]:
         return self.label_documents([split_lines(text)])[0]

@@ -1,5 +1,87 @@
-"""Segmenting a document into units: lines, with blank lines kept in place."""
+"""Segmenting a document into units: the lines with text, split where chrome attaches inside them.
+
+Most lines are one unit. A line is cut into segments only at the places where site chrome or
+spam is pasted into text on real pages:
+
+- a truncation or paywall notice in brackets, usually between ellipses (`……(…省略979字…)……`);
+- a bracketed ad naming a site or URL (`[找材料 到XX网-www.xx.com-…]`);
+- a `标题：… |` prefix, and a bracketed keyword glued to the front (`[keyword]title`);
+- `上一篇：` / `下一篇：` / `相关栏目：` tails and similar links;
+- runs of separators, anti-copy jammer codes (`S& V `* V' e!`) and CSS/HTML fragments;
+- chains of spam terms (a casino brand pasted over a name inside a sentence);
+- in long lines (a whole page on one line), the breaks between paragraphs.
+
+Every segment is then labeled by the model, so a candidate that turns out to be text is kept.
+Segments tile their line: joined in order they give the line back exactly.
+"""
 from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+# Segment kinds; "text" is what lies between the others.
+KINDS = ("text", "notice", "ad", "prefix", "tail", "separator", "jammer", "code", "spam", "paragraph")
+_BRACKET_OPEN = "[【〔(（"
+_BRACKET_CLOSE = "]】〕)）"
+
+_NOTICE = (
+    r"(?:…{1,2}|\.{3,6})?\s*[(（][^()（）\n]{0,60}?"
+    r"(?:省略|未完|全文共|全文|字数|会员|登录|登陆|注册|阅读全文|完整阅读|下载|免费|预览|当前显示|请阅读|收藏本文|付费)"
+    r"[^()（）\n]{0,120}?[)）]\s*(?:…{1,2}|\.{3,6})?"
+)
+_AD = (
+    r"[\[【〔(（][^\[\]【】〔〕()（）\n]{0,60}?"
+    r"(?:https?://|www\.|\.com|\.cn|\.net|\.org|网站|网-|网\s|网】|网\]|转载|来源于|本文由|本文来自|访问|站点|公众号|微信|QQ)"
+    r"[^\[\]【】〔〕()（）\n]{0,80}?[\]】〕)）]"
+)
+_PREFIX = (
+    r"^\s*(?:【?(?:标题|文章标题|本文标题|题目|篇名|文档标题|名称)】?\s*[:：]?)[^|｜\n]{1,100}?\s*(?:[|｜]|——|--)"
+    r"|^\s*[\[【][^\[\]【】\n]{1,30}[\]】](?=\S)"
+)
+_TAIL = (
+    r"(?:上一篇|下一篇|上一页|下一页|上篇|下篇|相关栏目|相关文章|相关阅读|相关推荐|相关范文|热门文章|推荐阅读|"
+    r"本文链接|原文链接|本文地址|文章来源|责任编辑|转载请注明)\s*[:：]"
+)
+_SEPARATOR = r"[|｜_＿\-—=*#~·•・]{4,}"
+_JAMMER = r"(?:(?<=\s)|(?<=^)|(?<=[\u3400-\u9fff，。]))(?:[!-~]{1,3} ){4,}[!-~]{0,3}"
+_CODE = r"[^\u3400-\u9fff\u3000-\u303f\uff00-\uffef\n]{40,}"
+_PORN = "国产|精品|无码|有码|久久|一区|二区|三区|在线观看|在线播放|中文字幕|日韩|欧美|亚洲|人妻|熟女|av|AV"
+_SPAM = (
+    r"[\u4e00-\u9fffA-Za-z0-9]{0,4}"
+    r"(?:娱乐城|娱乐场|娱乐平台|真人娱乐|国际娱乐|线上娱乐|博彩|赌场|百家乐|葡京|威尼斯人|太阳城|时时彩|六合彩|"
+    r"体育投注|老虎机|电子游艺|彩票开户|彩票平台|彩票网)"
+    r"(?:[\u4e00-\u9fffA-Za-z0-9_丨|,\-]{0,8}(?:娱乐|彩票|博彩|平台|官网|网址|app|APP|开户|注册|投注|棋牌))*"
+    rf"|(?:{_PORN})(?:[^\n。，]{{0,6}}?(?:{_PORN})){{2,}}(?:[^\s_丨|,\-，。]{{0,4}}[_丨|,\-])?"
+)
+
+_CANDIDATES = re.compile(
+    "|".join(f"(?P<{name}>{pattern})" for name, pattern in (
+        ("notice", _NOTICE), ("ad", _AD), ("prefix", _PREFIX), ("separator", _SEPARATOR),
+        ("jammer", _JAMMER), ("code", _CODE), ("spam", _SPAM),
+    ))
+)
+_TAIL_START = re.compile(_TAIL)
+_CODE_MARKS = re.compile(r"[{};<>=]|&\w+;")
+_PUNCT = re.compile(r"[^0-9A-Za-z\s]")
+# A line longer than this is cut at paragraph breaks inside it (a page or body on one line).
+PARAGRAPH_LINE = 300
+_PARAGRAPH_BREAK = re.compile(r"(?<=[。！？!?；;：:”」』）)])[ \t\u3000]+|[ \t\u3000]{2,}(?=\S)")
+# A short heading glued before the text with a space ("title 14篇 同志们：…").
+_HEAD = re.compile(r"^\s*[^\s。！？!?，,；;]{4,40}[ \t\u3000]+(?=\S)")
+HEAD_LINE = 80
+# No line is cut into more segments than this; the rest stays in the last one.
+MAX_SEGMENTS = 400
+
+
+class Unit(NamedTuple):
+    """A segment [start, end) of line `line` (0-based); `kind` indexes KINDS; `parts` counts the line's units."""
+
+    line: int
+    start: int
+    end: int
+    kind: int
+    part: int
+    parts: int
 
 
 def split_lines(text: str) -> list[str]:
@@ -14,3 +96,81 @@ def is_blank(line: str) -> bool:
 def content_indices(lines: list[str]) -> list[int]:
     """Indices of the lines that carry text; blank lines are decided from their neighbours."""
     return [i for i, line in enumerate(lines) if line.strip()]
+
+
+def _accept(kind: str, text: str) -> bool:
+    if kind == "jammer":
+        marks = _PUNCT.findall(text.replace(" ", ""))
+        return len(marks) >= 3 and len(marks) >= 0.3 * len(text.replace(" ", ""))
+    if kind == "code":
+        return len(_CODE_MARKS.findall(text)) >= 3
+    return True
+
+
+def split_line(line: str) -> list[tuple[int, int, int]]:
+    """(start, end, kind) segments tiling the line; one segment for most lines."""
+    n = len(line)
+    cuts: list[tuple[int, int, int]] = []  # candidate spans, in order, not overlapping
+    for m in _CANDIDATES.finditer(line):
+        kind = m.lastgroup
+        if m.end() > m.start() and _accept(kind, m.group()):
+            cuts.append((m.start(), m.end(), KINDS.index(kind)))
+    for m in _TAIL_START.finditer(line):
+        if m.start() > 0 and not any(s <= m.start() < e for s, e, _ in cuts):
+            cuts.append((m.start(), m.start(), KINDS.index("tail")))  # a boundary; the tail runs on
+    if n >= HEAD_LINE:
+        m = _HEAD.match(line)
+        if m and not any(s < m.end() for s, _, _ in cuts):
+            cuts.append((0, m.end(), KINDS.index("prefix")))
+    if n >= PARAGRAPH_LINE:
+        for m in _PARAGRAPH_BREAK.finditer(line):
+            if not any(s < m.end() and m.start() < e for s, e, _ in cuts):
+                cuts.append((m.end(), m.end(), KINDS.index("paragraph")))
+    if not cuts:
+        return [(0, n, 0)]
+    cuts.sort()
+    out: list[tuple[int, int, int]] = []
+    pos, pending = 0, 0  # pending: the kind of the text run starting at pos
+    for start, end, kind in cuts:
+        if start < pos:
+            continue
+        if start > pos:
+            out.append((pos, start, pending))
+        if end > start:
+            out.append((start, end, kind))
+            pos, pending = end, 0
+        else:  # a boundary: the next run carries its kind
+            pos, pending = start, kind
+    if pos < n:
+        out.append((pos, n, pending))
+    return _tidy(line, out)
+
+
+def _tidy(line: str, segments: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Whitespace-only or one-character pieces join the segment before them; at most MAX_SEGMENTS."""
+    out: list[tuple[int, int, int]] = []
+    for start, end, kind in segments:
+        piece = line[start:end].strip()
+        if out and (len(piece) < 2 and kind in (0, KINDS.index("paragraph"))):
+            s, _, k = out[-1]
+            out[-1] = (s, end, k)
+        elif out and not out[-1][2] and len(line[out[-1][0] : out[-1][1]].strip()) < 2:
+            s, _, _ = out[-1]
+            out[-1] = (s, end, kind)
+        else:
+            out.append((start, end, kind))
+    if len(out) > MAX_SEGMENTS:
+        out = out[: MAX_SEGMENTS - 1] + [(out[MAX_SEGMENTS - 1][0], len(line), 0)]
+    return out
+
+
+def units(lines: list[str]) -> list[Unit]:
+    """The units of a document: segments of its lines with text, in order."""
+    out: list[Unit] = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        segments = split_line(line)
+        for k, (start, end, kind) in enumerate(segments):
+            out.append(Unit(i, start, end, kind, k, len(segments)))
+    return out

@@ -11,11 +11,12 @@ from scipy import sparse
 
 from .context import context_features
 from .corpus import LABELS, Document, corpus_hash
-from .decode import TRANSITION_WEIGHT, fit_transitions
+from .decode import STATES, TRANSITION_WEIGHT, fit_transitions, states
 from .evaluation import Report, score
 from .features import DocumentFeatures, FeatureSettings, featurize
-from .filtering import Labeler
+from .filtering import Labeler, unit_lengths
 from .model import DEFAULT_ALPHA, LinearModel
+from .repeats import RepeatCounter
 
 DEFAULT_FOLDS = 5
 # Folds for the out-of-fold first-pass scores the context model learns from.
@@ -29,30 +30,35 @@ CROPS = 4
 CROP_CHARS = (300, 3000)
 
 
+def _cut(doc: Document, i: int, length: int) -> list[tuple[int, int, str]]:
+    return [(s, min(e, length), name) for s, e, name in doc.spans.get(i, []) if s < length]
+
+
 def crops(doc: Document, n: int = CROPS) -> list[Document]:
     """Truncated views of a page: a random prefix (its last line cut) or a page without its top."""
     rng = random.Random(zlib.crc32(doc.id.encode("utf-8")))
     out = []
     for k in range(n):
+        lines, labels, spans = [], [], {}
         if k < n - 1:
-            budget = rng.randint(*CROP_CHARS)
-            lines, labels, used = [], [], 0
-            for line, label in zip(doc.lines, doc.labels):
-                if used + len(line) > budget:
-                    cut = line[: max(budget - used, 0)]
-                    if cut.strip():
-                        lines.append(cut)
-                        labels.append(label if label != "mixed" else doc.line_label(len(lines) - 1))
+            budget, used = rng.randint(*CROP_CHARS), 0
+            for i, (line, label) in enumerate(zip(doc.lines, doc.labels)):
+                size = len(line) if used + len(line) <= budget else max(budget - used, 0)
+                if size < len(line) and not line[:size].strip():
                     break
-                lines.append(line)
-                labels.append(label if label != "mixed" else doc.line_label(len(labels)))
+                if label == "mixed":
+                    spans[len(lines)] = _cut(doc, i, size)
+                lines.append(line[:size])
+                labels.append(label)
                 used += len(line) + 1
+                if size < len(line):
+                    break
         else:
             start = rng.randint(1, max(1, len(doc.lines) // 3))
-            lines = doc.lines[start:]
-            labels = [label if label != "mixed" else doc.line_label(start + i) for i, label in enumerate(doc.labels[start:])]
+            lines, labels = doc.lines[start:], doc.labels[start:]
+            spans = {i - start: pieces for i, pieces in doc.spans.items() if i >= start}
         if any(label for label in labels):
-            out.append(Document(f"{doc.id}#crop{k}", doc.site, lines, labels, ""))
+            out.append(Document(f"{doc.id}#crop{k}", doc.site, lines, labels, "", spans))
     return out
 
 
@@ -61,27 +67,33 @@ class TrainingSet:
     docs: list[Document]
     X: sparse.csr_matrix
     features: list[DocumentFeatures]
-    y: np.ndarray  # label index per row, -1 where the line has no usable label
+    y: np.ndarray  # label index per row, -1 where the unit has no usable label
     row_doc: np.ndarray  # document index per row
     originals: int  # docs[:originals] are the pages; the rest are their crops
 
     @classmethod
     def build(cls, pages: list[Document], settings: FeatureSettings, augment: int = CROPS) -> TrainingSet:
-        docs = list(pages) + [crop for page in pages for crop in crops(page, augment)]
-        X, features = featurize([d.lines for d in docs], settings)
+        """Features of the pages (with repeated-line evidence across them, as when a directory is
+        filtered) and of their truncated views (without it, as when a page is filtered alone)."""
+        views = [crop for page in pages for crop in crops(page, augment)]
+        X1, f1 = featurize([d.lines for d in pages], settings, RepeatCounter())
+        X2, f2 = featurize([d.lines for d in views], settings)
+        docs, features = list(pages) + views, f1 + f2
         y, row_doc = [], []
         for k, (doc, feats) in enumerate(zip(docs, features)):
-            for i in feats.index:
-                label = doc.line_label(i)
+            for u in feats.units:
+                label = doc.segment_label(u.line, u.start, u.end)
                 y.append(LABELS.index(label) if label in LABELS else -1)
                 row_doc.append(k)
-        return cls(docs, X, features, np.array(y, dtype=int), np.array(row_doc, dtype=int), len(pages))
+        return cls(docs, sparse.vstack([X1, X2], format="csr"), features, np.array(y, dtype=int),
+                   np.array(row_doc, dtype=int), len(pages))
 
     def sequences(self, doc_ids) -> list[list[int]]:
+        """Hidden-state sequences (see decode.states) of the documents' labeled units."""
         out = []
         for k in doc_ids:
             labels = self.y[self.row_doc == k]
-            out.append([int(v) for v in labels if v >= 0])
+            out.append(states([int(v) for v in labels if v >= 0]))
         return out
 
 
@@ -117,7 +129,7 @@ def _context_model(data: TrainingSet, doc_ids, proba: np.ndarray, alpha: float) 
         rows = np.flatnonzero(data.row_doc == k)
         if not len(rows):
             continue
-        lengths = np.array([len(data.docs[k].lines[i].strip()) for i in data.features[k].index], dtype=float)
+        lengths = unit_lengths(data.docs[k].lines, data.features[k].units)
         ok = data.y[rows] >= 0
         feats.append(context_features(proba[rows], lengths)[ok])
         labels.extend(LABELS[v] for v in data.y[rows][ok])
@@ -134,7 +146,7 @@ def fit(data: TrainingSet, doc_ids, settings: FeatureSettings, alpha: float = DE
     else:  # one site: no held-out scores to be had, so the context model learns from in-sample ones
         proba = model.predict_proba(data.X)
     context = _context_model(data, doc_ids, proba, alpha)
-    log_start, log_trans = fit_transitions(data.sequences(doc_ids), len(LABELS))
+    log_start, log_trans = fit_transitions(data.sequences(doc_ids), len(STATES))
     return Labeler(model, context, settings, log_start, log_trans, transition_weight)
 
 

@@ -23,6 +23,8 @@ def body_lines(rng: random.Random, n: int) -> list[str]:
     lines = ["在全县工作会议上的讲话", "同志们："]
     for k in range(n):
         parts = [rng.choice(SUBJECTS) + rng.choice(VERBS) + rng.choice(ENDS) for _ in range(rng.randint(1, 4))]
+        if k == 2:  # a truncation notice pasted inside a paragraph
+            parts.insert(1, "⟦chrome:……(示例文秘网http://www.example.cn省略" + str(rng.randint(300, 999)) + "字,正式会员可完整阅读)……⟧")
         lines.append("　　" + "".join(parts))
         if k == 1:
             lines.append("一、统一思想，提高认识")
@@ -36,7 +38,7 @@ def page(rng: random.Random, spam: bool = False) -> list[tuple[str, str]]:
         rows.append(("spam", rng.choice(SPAM)))
     fill = {"m": rng.randint(1, 9), "d": rng.randint(1, 9), "n": rng.randint(10, 999)}
     rows += [("chrome", rng.choice(NAV)), ("chrome", rng.choice(META).format(**fill)), ("", "")]
-    rows += [("body", line) for line in body_lines(rng, rng.randint(2, 6))]
+    rows += [("mixed" if "⟦" in line else "body", line) for line in body_lines(rng, rng.randint(2, 6))]
     rows += [("", "")] + [("chrome", line.format(**fill)) for line in rng.sample(FOOT, 4)]
     return rows
 
@@ -78,8 +80,10 @@ def tiny_model(corpus_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def sample_page() -> str:
+    from classifier.corpus import parse_mixed
+
     rng = random.Random(3)
-    return "\n".join(text for _, text in page(rng, spam=True))
+    return "\n".join(parse_mixed(text)[0] if label == "mixed" else text for label, text in page(rng, spam=True))
 
 
 @pytest.fixture(scope="session")

@@ -61,9 +61,13 @@ def test_label_jsonl_records(tiny_model, sample_page, tmp_path):
     assert result.exit_code == 0
     records = [json.loads(row) for row in result.stdout.splitlines()]
     lines = sample_page.split("\n")
-    assert [r["line"] for r in records] == list(range(1, len(lines) + 1))
+    assert sorted({r["line"] for r in records}) == list(range(1, len(lines) + 1))
     assert all(r["path"] == str(page) and r["label"] in ("body", "chrome", "spam") for r in records)
-    assert all(r["start"] == 0 and r["end"] == len(lines[r["line"] - 1]) for r in records)
+    for n, line in enumerate(lines, 1):  # each line is covered exactly once, by one or more segments
+        spans = [(r["start"], r["end"]) for r in records if r["line"] == n]
+        assert spans[0][0] == 0 and spans[-1][1] == len(line) and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    notice = [r for r in records if "省略" in lines[r["line"] - 1][r["start"] : r["end"]]]
+    assert notice and all(r["label"] == "chrome" and r["end"] - r["start"] < len(lines[r["line"] - 1]) for r in notice)
     assert records[0]["label"] == "spam"
 
 

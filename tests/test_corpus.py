@@ -80,3 +80,13 @@ def test_bad_gold_entry_is_reported(tmp_path):
     path.write_text(json.dumps({"text": "a", "lines": [{"n": 5, "label": "B"}]}), encoding="utf-8")
     with pytest.raises(LabeledFormatError, match="g.json:1: bad line entry"):
         load_documents([path])
+
+
+def test_pattern_tags_and_segment_labels(tmp_path):
+    from classifier.corpus import parse_labeled
+
+    doc, problems = parse_labeled("# pattern: inline ad, one-line page\n# url: x\nmixed\t正文⟦chrome:[广告]⟧正文\n", "p.tsv", "s")
+    assert not problems and doc.tags == ("inline ad", "one-line page")
+    assert doc.segment_label(0, 0, 2) == "body"
+    assert doc.segment_label(0, 2, 6) == "chrome"
+    assert doc.segment_label(0, 1, 6) == "chrome"  # most of the characters

@@ -35,3 +35,22 @@ def test_a_long_line_outweighs_the_transitions_around_it():
     weights = emission_weights([10, 8000, 10])
     assert weights[1] > 4 > weights[0]
     assert list(viterbi(emit * weights[:, None], log_start, log_trans)) == [1, 0, 1]
+
+
+def test_chrome_after_the_last_body_unit_is_its_own_state():
+    from classifier.decode import states
+
+    assert states([2, 1, 0, 1, 0, 1, 1]) == [2, 1, 0, 1, 0, 3, 3]
+    assert states([1, 1]) == [1, 1]
+
+
+def test_once_the_document_is_over_it_does_not_resume():
+    from classifier.decode import states
+
+    log_start, log_trans = fit_transitions([states(s) for s in [[1, 0, 0, 1, 1], [1, 0, 1, 0, 0, 1]] * 20], 4)
+    # body-looking unit after a long run of trailing chrome: stays chrome
+    emit = np.log(np.array([[0.1, 0.9, 0], [0.9, 0.1, 0], [0.9, 0.1, 0], [0.2, 0.8, 0], [0.1, 0.9, 0],
+                            [0.1, 0.9, 0], [0.6, 0.4, 0]]) + 1e-12)
+    path = viterbi(emit, log_start, log_trans, weight=1.0)
+    assert list(path[:3]) == [1, 0, 0] and path[-1] == 1
+    assert list(viterbi(emit, log_start, log_trans, weight=0.0))[-1] == 0

@@ -21,7 +21,7 @@ def row(lines, k, settings=SETTINGS):
 def test_rows_for_text_lines_only_and_width():
     lines = ["首页 | 新闻", "", "同志们：", "  ", "今天召开会议。"]
     X, docs = featurize([lines], SETTINGS)
-    assert docs[0].index == [0, 2, 4]
+    assert [u.line for u in docs[0].units] == [0, 2, 4]
     assert X.shape == (3, SETTINGS.n_features + len(dense_names(SETTINGS)))
 
 

@@ -33,9 +33,26 @@ lines_strategy = st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_
 def test_every_line_labeled_once_and_output_is_a_subsequence_of_lines(tiny_model_labeler, lines):
     text = "\n".join(lines)
     labels = tiny_model_labeler.label(text)
-    assert [item.line for item in labels] == list(range(1, len(text.split("\n")) + 1))
+    lines = text.split("\n")
+    assert sorted({item.line for item in labels}) == list(range(1, len(lines) + 1))
+    for n, line in enumerate(lines, 1):  # a line's segments tile it
+        spans = [(item.start, item.end) for item in labels if item.line == n]
+        assert spans[0][0] == 0 and spans[-1][1] == len(line)
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
     assert all(item.label in ("body", "chrome", "spam") and 0 <= item.score <= 1 for item in labels)
     kept = body_text(text.split("\n"), labels).split("\n") if labels else []
     source = iter(text.split("\n"))
     assert all(any(k == line for line in source) for k in kept if k)
     assert tiny_model_labeler.label(text) == labels
+
+
+def test_pasted_notice_is_cut_out_of_a_body_line(tiny_model):
+    labeler = artifacts.load(tiny_model)
+    notice = "……(示例文秘网http://www.example.cn省略812字,正式会员可完整阅读)……"
+    first, second = "　　我们要进一步提高认识，切实加强领导，", "确保各项任务圆满完成。"
+    page = "\n".join(["首页 | 范文大全 | 讲话稿", "在全县工作会议上的讲话", "同志们：", first + notice + second,
+                     "　　各乡镇要认真抓好落实，推动工作再上新台阶。", "谢谢大家！", "版权所有 © 示例文秘网"])
+    labels = labeler.label(page)
+    pieces = [(item.label, page.split("\n")[3][item.start : item.end]) for item in labels if item.line == 4]
+    assert ("chrome", notice) in pieces
+    assert first + second in labeler.filter(page).split("\n")

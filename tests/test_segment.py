@@ -14,3 +14,69 @@ def test_full_width_space_only_line_is_blank():
 def test_split_round_trips():
     text = "a\n\nb\n"
     assert "\n".join(split_lines(text)) == text
+
+
+# --- segments within a line ------------------------------------------------------------------
+
+import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from classifier.segment import KINDS, MAX_SEGMENTS, split_line, units  # noqa: E402
+
+
+def pieces(line: str) -> list[tuple[str, str]]:
+    return [(KINDS[kind], line[start:end]) for start, end, kind in split_line(line)]
+
+
+def test_plain_lines_are_one_segment():
+    for line in ["同志们：", "首页 | 范文 | 讲话稿", "　　我们要坚持久久为功，推动福利彩票发行工作。", "一、指导思想（见附件1）"]:
+        assert split_line(line) == [(0, len(line), 0)]
+
+
+@pytest.mark.parametrize("line, kind, chrome", [
+    ("　　会议强调[找材料 到某某网-www.example.com-文秘资料站点]要压实责任。", "ad", "[找材料 到某某网-www.example.com-文秘资料站点]"),
+    ("我们要加强领导……(某某网http://www.example.cn省略979字,正式会员可完整阅读)……确保安全。", "notice",
+     "……(某某网http://www.example.cn省略979字,正式会员可完整阅读)……"),
+    ("标题：在全县大会上的讲话 | 同志们：今天召开会议。", "prefix", "标题：在全县大会上的讲话 |"),
+    ("5 S& V `* V' e! a( t( S6 X/ i一说问题，有的同志就不高兴。", "jammer", "5 S& V `* V' e! a( t( S6 X/ i"),
+    ("今天，澳门某某娱乐城召开全体教职工大会，部署新学期工作。", "spam", "澳门某某娱乐城"),
+    ("p { color: #000000; line-height: 115%; } a:link { so-language: zxx } 我们要加强安全生产工作。", "code",
+     "p { color: #000000; line-height: 115%; } a:link { so-language: zxx } "),
+    ("会议结束。——————————————谢谢大家！", "separator", "——————————————"),
+])
+def test_chrome_attachment_points_become_their_own_segment(line, kind, chrome):
+    assert (kind, chrome) in pieces(line)
+
+
+def test_link_tails_are_cut_before_each_marker():
+    line = "全文完。上一篇：关于某某的通知 下一篇：关于某某的报告 相关栏目：讲话稿"
+    assert [text for kind, text in pieces(line) if kind == "tail"] == ["上一篇：关于某某的通知 ", "下一篇：关于某某的报告 ", "相关栏目：讲话稿"]
+
+
+def test_a_page_on_one_line_is_cut_at_paragraph_breaks():
+    paragraph = "我们要进一步提高认识，切实加强领导，确保各项任务圆满完成。"
+    line = "　　".join([paragraph] * 12)
+    assert len(split_line(line)) == 12
+
+
+def test_units_skip_blank_lines_and_count_parts():
+    us = units(["首页", "", "甲甲……(省略979字,会员可完整阅读)……乙乙", "  "])
+    assert [u.line for u in us] == [0, 2, 2, 2]
+    assert [(u.part, u.parts) for u in us[1:]] == [(0, 3), (1, 3), (2, 3)]
+
+
+def test_segment_count_is_bounded():
+    line = "甲乙。 " * (MAX_SEGMENTS * 3)
+    segments = split_line(line)
+    assert len(segments) == MAX_SEGMENTS and segments[-1][1] == len(line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("甲乙丙。，…()（）[]【】|:：_-— \u3000上一篇下标题网www.com省略字S&V`*e!{};<>娱乐城国产精品")), min_size=1, max_size=400))
+def test_segments_tile_the_line(line):
+    segments = split_line(line)
+    assert segments[0][0] == 0 and segments[-1][1] == len(line)
+    assert all(a[1] == b[0] for a, b in zip(segments, segments[1:]))
+    assert all(end > start for start, end, _ in segments)
+    assert "".join(line[s:e] for s, e, _ in segments) == line
