@@ -183,7 +183,8 @@ def evaluate(
     model: ModelOpt = None,
     baseline: Annotated[bool, typer.Option(help="Also print the keep-every-line reference.")] = False,
     repeats: RepeatsOpt = True,
-    by_pattern: Annotated[bool, typer.Option(help="Also print scores per page pattern (one-line pages, spam headers, ...).")] = True,
+    by_pattern: Annotated[bool, typer.Option(
+        help="Also print scores per page pattern (one-line pages, spam headers, ...).")] = True,
 ) -> None:
     """Per-class precision/recall/F1, confusion matrix, character-level body scores, and scores per pattern."""
     from .evaluation import format_pattern_report, format_report, keep_everything, score, score_by_pattern

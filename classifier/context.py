@@ -15,6 +15,7 @@ import numpy as np
 NEIGHBORS = (-3, -2, -1, 1, 2, 3)
 WINDOWS = (3, 8)
 STRONG = 0.8
+LONG = 2000
 
 
 def _names() -> list[str]:
@@ -25,7 +26,8 @@ def _names() -> list[str]:
     names += [f"window{w}:p_body" for w in WINDOWS]
     names += ["doc_p_body", "doc_max_p_spam", "body_mass_before", "body_mass_after",
               "in_main_block", "before_main_block_log", "after_main_block_log", "main_block_share",
-              "before_first_strong", "after_last_strong", "top3_before_body", "len_share"]
+              "before_first_strong", "after_last_strong", "top3_before_body", "len_share",
+              "p_body_x_length", "p_body_x_len_share"]
     return names
 
 
@@ -91,6 +93,9 @@ def context_features(proba: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         order < first_strong, order > last_strong,
         (order < 3) & (order < first_strong),
         lengths / max(lengths.sum(), 1.0),
+        # A long unit is much evidence: these let the pass keep trusting its first-pass score.
+        p_body * np.minimum(np.log1p(lengths) / np.log1p(LONG), 1.0),
+        p_body * lengths / max(lengths.sum(), 1.0),
     ])
     cols.append(doc)
     return np.hstack(cols).astype(float)

@@ -2,10 +2,12 @@
 
 The models give each unit's label probabilities; a transition matrix learned from the training
 pages scores how labels follow each other; Viterbi finds the best sequence for the whole page.
-The hidden states are the labels plus one more, `chrome_after`: chrome after the document's
-last body unit. Pages end in footers, related lists and appended articles, and once the
-document is over it does not resume; the learned transitions out of `chrome_after` say so,
-while chrome inside the body (page-viewer controls between chunks) keeps its own state.
+The hidden states are the labels plus where the unit stands relative to the document:
+`chrome_before`/`spam_before` come before its first body unit, `chrome_after` after its last.
+Pages end in footers, related lists and appended articles, and once the document is over it
+does not resume: the learned transitions out of `chrome_after` say so, while chrome inside the
+body (page-viewer controls between chunks) keeps its own state. A path that never reaches
+body pays `NO_BODY_COST`: a scraped page carries a document.
 `TRANSITION_WEIGHT` trades transitions against evidence; a unit's own evidence grows with its
 length (`emission_weights`).
 """
@@ -24,39 +26,73 @@ def emission_weights(lengths: np.ndarray) -> np.ndarray:
     return 1.0 + np.log1p(np.asarray(lengths, dtype=float) / EVIDENCE_CHARS)
 
 
-# Hidden states: the labels (in corpus.LABELS order), then chrome after the end of the body.
-STATES = ("body", "chrome", "spam", "chrome_after")
-STATE_LABEL = np.array([0, 1, 2, 1])
+# Hidden states: the labels (in corpus.LABELS order), then chrome after the document's last
+# body unit, and chrome and spam before its first one.
+STATES = ("body", "chrome", "spam", "chrome_after", "chrome_before", "spam_before")
+STATE_LABEL = np.array([0, 1, 2, 1, 1, 2])
+# A page whose path never reaches body pays this (in weighted log-probability): scraped pages
+# carry a document, so a page comes out empty only when no unit makes a body plausible.
+NO_BODY_COST = 12.0
+IMPOSSIBLE = -1e9
+# Which state may follow which (rows: from). Before-states lead only to each other or to body;
+# chrome between body units must return to body (or spam); after the last body unit only
+# chrome_after and spam follow.
+ALLOWED = np.array([
+    # body chrome spam after before spam_before
+    [1, 1, 1, 1, 0, 0],  # body
+    [1, 1, 1, 0, 0, 0],  # chrome (between body units)
+    [1, 1, 1, 1, 0, 0],  # spam (after the first body unit)
+    [0, 0, 1, 1, 0, 0],  # chrome_after
+    [1, 0, 0, 0, 1, 1],  # chrome_before
+    [1, 0, 0, 0, 1, 1],  # spam_before
+], dtype=bool)
+START_ALLOWED = np.array([1, 0, 0, 0, 1, 1], dtype=bool)
+END_COST = np.array([0.0, -1e9, 0.0, 0.0, -NO_BODY_COST, -NO_BODY_COST])
 
 
 def states(labels: list[int]) -> list[int]:
-    """Hidden states of a label sequence: chrome after the last body unit becomes chrome_after."""
+    """Hidden states of a label sequence (label indices in corpus.LABELS order)."""
     body = [k for k, v in enumerate(labels) if v == 0]
-    last = body[-1] if body else -1
-    return [3 if v == 1 and k > last and body else v for k, v in enumerate(labels)]
+    if not body:
+        return [4 if v == 1 else 5 for v in labels]
+    first, last = body[0], body[-1]
+    out = []
+    for k, v in enumerate(labels):
+        if k < first:
+            out.append(4 if v == 1 else 5)
+        elif k > last and v == 1:
+            out.append(3)
+        else:
+            out.append(v)
+    return out
 
 
 def fit_transitions(sequences: list[list[int]], n_labels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Log start and transition probabilities from label sequences (add-one smoothed)."""
-    start = np.full(n_labels, SMOOTHING)
-    trans = np.full((n_labels, n_labels), SMOOTHING)
+    """Log start and transition probabilities from state sequences (add-one smoothed over the
+    transitions that can happen; see ALLOWED)."""
+    structured = n_labels == len(STATES)
+    start = np.where(START_ALLOWED, SMOOTHING, 0.0) if structured else np.full(n_labels, SMOOTHING)
+    trans = np.where(ALLOWED, SMOOTHING, 0.0) if structured else np.full((n_labels, n_labels), SMOOTHING)
     for seq in sequences:
         if not seq:
             continue
         start[seq[0]] += 1
         for a, b in zip(seq, seq[1:]):
             trans[a, b] += 1
-    return np.log(start / start.sum()), np.log(trans / trans.sum(axis=1, keepdims=True))
+    with np.errstate(divide="ignore"):
+        log_start, log_trans = np.log(start / start.sum()), np.log(trans / trans.sum(axis=1, keepdims=True))
+    return np.maximum(log_start, IMPOSSIBLE), np.maximum(log_trans, IMPOSSIBLE)
 
 
 def viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float = TRANSITION_WEIGHT) -> np.ndarray:
     """Best label index per row of `log_emit` (rows: units, columns: labels), through the hidden states."""
-    if len(log_start) != log_emit.shape[1]:
-        return STATE_LABEL[_viterbi(log_emit[:, STATE_LABEL[: len(log_start)]], log_start, log_trans, weight)]
+    if len(log_start) == len(STATES):
+        return STATE_LABEL[_viterbi(log_emit[:, STATE_LABEL], log_start, log_trans, weight, END_COST)]
     return _viterbi(log_emit, log_start, log_trans, weight)
 
 
-def _viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float) -> np.ndarray:
+def _viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float,
+             end: np.ndarray | None = None) -> np.ndarray:
     n, k = log_emit.shape
     if n == 0:
         return np.zeros(0, dtype=int)
@@ -67,6 +103,8 @@ def _viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray,
         cand = score[:, None] + trans
         back[t] = cand.argmax(axis=0)
         score = cand.max(axis=0) + log_emit[t]
+    if end is not None:
+        score = score + end
     path = np.empty(n, dtype=int)
     path[-1] = int(score.argmax())
     for t in range(n - 1, 0, -1):

@@ -206,7 +206,8 @@ def score_by_pattern(docs: list[Document], predictions: list[list[LineLabel]]) -
 
 def format_pattern_report(reports: dict[str, Report]) -> str:
     rows = ["per pattern (pages showing it):",
-            f"{'pattern':<26} {'pages':>5} {'char P':>7} {'char R':>7} {'char F1':>7} {'junk':>6} {'body F1':>7} {'spam kept':>9}"]
+            f"{'pattern':<26} {'pages':>5} {'char P':>7} {'char R':>7} {'char F1':>7} {'junk':>6} "
+            f"{'body F1':>7} {'spam kept':>9}"]
     for name, r in reports.items():
         c = r.chars
         rows.append(f"{name:<26} {r.documents:>5} {c.precision:>7.3f} {c.recall:>7.3f} {c.f1:>7.3f} "

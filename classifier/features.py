@@ -42,6 +42,9 @@ class FeatureSettings:
     # weights then cost more, so the model cannot lean on a few layout regularities of its
     # training sites and must agree with the lexical evidence.
     dense_scale: float = 0.1
+    # Page structure (segment kinds, appended-article and list markers above the unit, repeats
+    # across documents) is scaled less: these cues hold on any site, not only the training ones.
+    page_scale: float = 1.0
     neighbors: tuple[int, ...] = (-3, -2, -1, 1, 2, 3)
     version: int = FEATURE_VERSION
 
@@ -187,7 +190,13 @@ SEGMENT_NAMES = ["seg_fragment", "seg_first", "seg_middle", "seg_last", "seg_lin
 # The page as a whole: sections that append other articles or lists, a title repeated
 # elsewhere on the page, and lines that recur in other documents filtered together.
 PAGE_NAMES = ["after_appendix_marker", "after_list_marker", "text_elsewhere_in_doc",
-              "repeat_docs_any", "repeat_docs_log", "repeat_docs_long"]
+              "repeat_docs_any", "repeat_docs_log", "repeat_docs_long", "editor_note"]
+# A site's editorial note about the document ("下面是小编为大家整理的……仅供参考"), anywhere in the unit.
+EDITOR_NOTE = re.compile(
+    r"小编|仅供参考|仅供大家参考|欢迎阅读|欢迎借鉴|希望对(?:你|您|大家)有所帮助|一起来看看吧|一起来看看|让我们一起|"
+    r"(?:以下|下面)(?:是|就是|为)[^。！？!?]{0,30}(?:整理|收集|精选|搜集|带来|分享)"
+)
+EDITOR_CHARS = 3000
 APPENDIX_MARKER = re.compile(
     r"^\W{0,3}(?:扩展阅读|延伸阅读|拓展阅读|拓展资料|扩展资料|推荐阅读|相关阅读|相关范文|更多范文|精选范文|范文推荐|更多阅读|相关延伸)"
 )
@@ -211,6 +220,13 @@ def _neighbor_names(settings: FeatureSettings) -> list[str]:
 
 def dense_names(settings: FeatureSettings) -> list[str]:
     return SHALLOW_NAMES + POSITION_NAMES + SEGMENT_NAMES + PAGE_NAMES + _neighbor_names(settings)
+
+
+def _scales(settings: FeatureSettings) -> np.ndarray:
+    """Per dense column: page_scale for the segment and page blocks, dense_scale for the rest."""
+    names = dense_names(settings)
+    structural = set(SEGMENT_NAMES) | set(PAGE_NAMES)
+    return np.array([settings.page_scale if name in structural else settings.dense_scale for name in names])
 
 
 def _after(flags: list[bool]) -> np.ndarray:
@@ -239,13 +255,14 @@ def _segments(lines: list[str], us: list[Unit]) -> np.ndarray:
 
 
 def _page(stripped: list[str], lengths: np.ndarray, repeats: np.ndarray | None) -> np.ndarray:
-    short = [s if len(s) <= MARKER_CHARS else "" for s in stripped]
+    short = [to_simplified(strip_pinyin(s[:MARKER_CHARS])) if len(s) <= MARKER_CHARS * 2 else "" for s in stripped]
     rep = np.zeros(len(stripped)) if repeats is None else np.asarray(repeats, dtype=float)
     return np.column_stack([
         _after([bool(APPENDIX_MARKER.match(s)) for s in short]),
         _after([bool(LIST_MARKER_HEADING.match(s)) for s in short]),
         _elsewhere(stripped),
         rep > 0, np.log1p(rep) / 4, (rep > 0) & (lengths >= 10),
+        [bool(EDITOR_NOTE.search(to_simplified(s[:EDITOR_CHARS]))) for s in stripped],
     ]).astype(float)
 
 
@@ -399,7 +416,8 @@ def featurize(documents: list[list[str]], settings: FeatureSettings,
     texts = [t for ts in doc_texts for t in ts]
     width = len(dense_names(settings))
     if not texts:
-        return sparse.csr_matrix((0, settings.n_features + width)), [DocumentFeatures(us, np.zeros((0, width))) for us in doc_units]
+        empty = [DocumentFeatures(us, np.zeros((0, width))) for us in doc_units]
+        return sparse.csr_matrix((0, settings.n_features + width)), empty
     base = shallow(texts)
     counts = repeats.observe(doc_texts) if repeats is not None else [None] * len(documents)
     docs, start = [], 0
@@ -408,5 +426,5 @@ def featurize(documents: list[list[str]], settings: FeatureSettings,
         dense = _context(lines, us, ts, base[start:end], rep, settings) if us else np.zeros((0, width))
         docs.append(DocumentFeatures(us, dense))
         start = end
-    dense = sparse.csr_matrix(np.vstack([d.dense for d in docs]) * settings.dense_scale)
+    dense = sparse.csr_matrix(np.vstack([d.dense for d in docs]) * _scales(settings))
     return sparse.hstack([hashed(texts, settings), dense], format="csr"), docs

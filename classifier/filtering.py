@@ -2,7 +2,8 @@
 
 `Labeler` runs the pipeline: lines -> units (segments of lines, see segment.py) -> features ->
 line model -> context pass over the page -> Viterbi decoding -> `LineLabel`s that tile every
-line (one per line, or one per run of same-labeled segments within it). `body_text` keeps the body lines, with blank lines where they stood
+line (one per line, or one per run of same-labeled segments within it). `body_text` keeps the
+body lines, with blank lines where they stood
 between body lines, and never alters or reorders a character.
 """
 from __future__ import annotations

@@ -36,7 +36,8 @@ class RepeatCounter:
 
     def _slots(self, texts: list[str]) -> np.ndarray:
         keys = [key(t) for t in texts]
-        return np.array([[zlib.crc32(k, seed) % self.width for seed in SEEDS] for k in keys], dtype=np.int64).reshape(-1, len(SEEDS))
+        slots = [[zlib.crc32(k, seed) % self.width for seed in SEEDS] for k in keys]
+        return np.array(slots, dtype=np.int64).reshape(-1, len(SEEDS))
 
     def observe(self, documents: list[list[str]]) -> list[np.ndarray]:
         """Add each document's texts (once per document), then count for each text the OTHER documents holding it."""

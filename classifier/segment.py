@@ -98,7 +98,15 @@ def content_indices(lines: list[str]) -> list[int]:
     return [i for i, line in enumerate(lines) if line.strip()]
 
 
-def _accept(kind: str, text: str) -> bool:
+_CHAIN = re.compile(r"[_丨|,\-]")
+
+
+def _accept(kind: str, text: str, line: str = "") -> bool:
+    if kind == "spam":
+        # A spam header is one chain of phrases: cutting it would leave its tail to be judged
+        # alone. Spam is cut out only where the rest of the line is not more of the chain.
+        rest = line.replace(text, "")
+        return len(_CHAIN.findall(rest)) < 2
     if kind == "jammer":
         marks = _PUNCT.findall(text.replace(" ", ""))
         return len(marks) >= 3 and len(marks) >= 0.3 * len(text.replace(" ", ""))
@@ -113,7 +121,7 @@ def split_line(line: str) -> list[tuple[int, int, int]]:
     cuts: list[tuple[int, int, int]] = []  # candidate spans, in order, not overlapping
     for m in _CANDIDATES.finditer(line):
         kind = m.lastgroup
-        if m.end() > m.start() and _accept(kind, m.group()):
+        if m.end() > m.start() and _accept(kind, m.group(), line):
             cuts.append((m.start(), m.end(), KINDS.index(kind)))
     for m in _TAIL_START.finditer(line):
         if m.start() > 0 and not any(s <= m.start() < e for s, e, _ in cuts):

@@ -54,9 +54,15 @@ def crops(doc: Document, n: int = CROPS) -> list[Document]:
                 if size < len(line):
                     break
         else:
-            start = rng.randint(1, max(1, len(doc.lines) // 3))
-            lines, labels = doc.lines[start:], doc.labels[start:]
-            spans = {i - start: pieces for i, pieces in doc.spans.items() if i >= start}
+            # Without the header: often exactly from the document's first line (extractors and
+            # scrapers that start at the content), otherwise from a random line of the top third.
+            body = [i for i, label in enumerate(doc.labels) if label in ("body", "mixed")]
+            start = body[0] if body and rng.random() < 0.5 else rng.randint(1, max(1, len(doc.lines) // 3))
+            end = body[-1] + 1 if body and rng.random() < 0.5 else len(doc.lines)
+            if end <= start:
+                end = len(doc.lines)
+            lines, labels = doc.lines[start:end], doc.labels[start:end]
+            spans = {i - start: pieces for i, pieces in doc.spans.items() if start <= i < end}
         if any(label for label in labels):
             out.append(Document(f"{doc.id}#crop{k}", doc.site, lines, labels, "", spans))
     return out
@@ -146,7 +152,10 @@ def fit(data: TrainingSet, doc_ids, settings: FeatureSettings, alpha: float = DE
     else:  # one site: no held-out scores to be had, so the context model learns from in-sample ones
         proba = model.predict_proba(data.X)
     context = _context_model(data, doc_ids, proba, alpha)
-    log_start, log_trans = fit_transitions(data.sequences(doc_ids), len(STATES))
+    # Transitions from every view; where pages start, from whole pages only (a truncated view's
+    # first unit is wherever the cut fell).
+    _, log_trans = fit_transitions(data.sequences(doc_ids), len(STATES))
+    log_start, _ = fit_transitions(data.sequences([k for k in doc_ids if k < data.originals]), len(STATES))
     return Labeler(model, context, settings, log_start, log_trans, transition_weight)
 
 

@@ -24,7 +24,8 @@ def body_lines(rng: random.Random, n: int) -> list[str]:
     for k in range(n):
         parts = [rng.choice(SUBJECTS) + rng.choice(VERBS) + rng.choice(ENDS) for _ in range(rng.randint(1, 4))]
         if k == 2:  # a truncation notice pasted inside a paragraph
-            parts.insert(1, "⟦chrome:……(示例文秘网http://www.example.cn省略" + str(rng.randint(300, 999)) + "字,正式会员可完整阅读)……⟧")
+            notice = f"……(示例文秘网http://www.example.cn省略{rng.randint(300, 999)}字,正式会员可完整阅读)……"
+            parts.insert(1, f"⟦chrome:{notice}⟧")
         lines.append("　　" + "".join(parts))
         if k == 1:
             lines.append("一、统一思想，提高认识")

@@ -40,17 +40,27 @@ def test_a_long_line_outweighs_the_transitions_around_it():
 def test_chrome_after_the_last_body_unit_is_its_own_state():
     from classifier.decode import states
 
-    assert states([2, 1, 0, 1, 0, 1, 1]) == [2, 1, 0, 1, 0, 3, 3]
-    assert states([1, 1]) == [1, 1]
+    assert states([2, 1, 0, 1, 0, 1, 1]) == [5, 4, 0, 1, 0, 3, 3]
+    assert states([1, 2]) == [4, 5]
 
 
 def test_once_the_document_is_over_it_does_not_resume():
     from classifier.decode import states
 
-    log_start, log_trans = fit_transitions([states(s) for s in [[1, 0, 0, 1, 1], [1, 0, 1, 0, 0, 1]] * 20], 4)
+    log_start, log_trans = fit_transitions([states(s) for s in [[1, 0, 0, 1, 1], [1, 0, 1, 0, 0, 1]] * 20], 6)
     # body-looking unit after a long run of trailing chrome: stays chrome
     emit = np.log(np.array([[0.1, 0.9, 0], [0.9, 0.1, 0], [0.9, 0.1, 0], [0.2, 0.8, 0], [0.1, 0.9, 0],
                             [0.1, 0.9, 0], [0.6, 0.4, 0]]) + 1e-12)
     path = viterbi(emit, log_start, log_trans, weight=1.0)
     assert list(path[:3]) == [1, 0, 0] and path[-1] == 1
     assert list(viterbi(emit, log_start, log_trans, weight=0.0))[-1] == 0
+
+
+def test_a_page_gets_a_body_when_one_unit_makes_it_plausible():
+    from classifier.decode import states
+
+    log_start, log_trans = fit_transitions([states(s) for s in [[1, 0, 0, 1], [1, 1, 0, 1]] * 20], 6)
+    emit = np.log(np.array([[0.05, 0.95, 0], [0.2, 0.8, 0], [0.05, 0.95, 0]]) + 1e-12)
+    assert list(viterbi(emit, log_start, log_trans)) == [1, 0, 1]
+    hopeless = np.log(np.array([[1e-9, 1, 0]] * 3) + 1e-12)
+    assert list(viterbi(hopeless * 3, log_start, log_trans)) == [1, 1, 1]
