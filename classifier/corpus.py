@@ -42,16 +42,7 @@ class Document:
 
     def line_label(self, i: int) -> str | None:
         """One label for line i: a mixed line takes the label holding most of its characters."""
-        label = self.labels[i]
-        if label != "mixed":
-            return label
-        pieces = self.spans.get(i)
-        if not pieces:
-            return None
-        weight = {name: 0 for name in LABELS}
-        for start, end, name in pieces:
-            weight[name] += len(self.lines[i][start:end].strip())
-        return max(LABELS, key=lambda name: weight[name])
+        return self.segment_label(i, 0, len(self.lines[i]))
 
     def segment_label(self, i: int, start: int, end: int) -> str | None:
         """The label of characters [start, end) of line i: the one holding most of them."""

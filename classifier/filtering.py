@@ -100,7 +100,7 @@ class Labeler:
         return np.log(np.maximum(revised / revised.sum(axis=1, keepdims=True), 1e-12))
 
     def _decode(self, lines: list[str], units: list[Unit], lengths: np.ndarray, log_proba: np.ndarray) -> list[LineLabel]:
-        same_line = np.array([k > 0 and u.part > 0 for k, u in enumerate(units)], dtype=bool)
+        same_line = np.array([u.part > 0 for u in units], dtype=bool)
         path = viterbi(log_proba * emission_weights(lengths)[:, None], self.log_start, self.log_trans,
                        self.transition_weight, same_line)
         names = [LABELS[k] for k in path]
