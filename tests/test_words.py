@@ -1,0 +1,27 @@
+"""The compiled segmenter gives jieba's own words on our text, so features do not depend on which runs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classifier import words
+from classifier.corpus import load_labeled
+from classifier.features import FeatureSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.skipif(words.backend() != "rjieba", reason="rjieba is not installed: jieba itself runs")
+def test_compiled_segmenter_matches_jieba_on_corpus_heads():
+    settings = FeatureSettings()
+    docs = load_labeled(ROOT / "labeled")
+    heads = sorted({line.strip()[: settings.word_chars] for d in docs[::4] for line in d.lines if line.strip()})
+    assert len(heads) > 2000
+    mismatched = [h for h in heads if words.cut(h) != words.jieba_cut(h)]
+    assert not mismatched, mismatched[:5]
+
+
+def test_cut_keeps_every_character():
+    text = "同志们：今天召开全市安全生产工作会议，执行(zhí)xing 2024年"
+    assert "".join(words.cut(text)) == text
