@@ -17,6 +17,7 @@ Segments tile their line: joined in order they give the line back exactly.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import NamedTuple
 
 # Segment kinds; "text" is what lies between the others.
@@ -24,42 +25,63 @@ KINDS = ("text", "notice", "ad", "prefix", "tail", "separator", "jammer", "code"
 _BRACKET_OPEN = "[【〔(（"
 _BRACKET_CLOSE = "]】〕)）"
 
-_NOTICE = (
-    r"(?:…{1,2}|\.{3,6})?\s*[(（][^()（）\n]{0,60}?"
+_NOTICE_CORE = (
+    r"[(（][^()（）\n]{0,60}?"
     r"(?:省略|未完|全文共|全文|字数|会员|登录|登陆|注册|阅读全文|完整阅读|下载|免费|预览|当前显示|请阅读|收藏本文|付费)"
-    r"[^()（）\n]{0,120}?[)）]\s*(?:…{1,2}|\.{3,6})?"
+    r"[^()（）\n]{0,120}?[)）][^\S\n]*(?:…{1,2}|\.{3,6})?"
 )
 _AD = (
     r"[\[【〔(（][^\[\]【】〔〕()（）\n]{0,60}?"
-    r"(?:https?://|www\.|\.com|\.cn|\.net|\.org|网站|网-|网\s|网】|网\]|转载|来源于|本文由|本文来自|访问|站点|公众号|微信|QQ)"
+    r"(?:https?://|www\.|\.com|\.cn|\.net|\.org|网站|网-|网[^\S\n]|网】|网\]|转载|来源于|本文由|本文来自|访问|站点|公众号|微信|QQ)"
     r"[^\[\]【】〔〕()（）\n]{0,80}?[\]】〕)）]"
 )
 _PREFIX = (
-    r"^\s*(?:【?(?:标题|文章标题|本文标题|题目|篇名|文档标题|名称)】?\s*[:：]?)[^|｜\n]{1,100}?\s*(?:[|｜]|——|--)"
-    r"|^\s*[\[【][^\[\]【】\n]{1,30}[\]】](?=\S)"
+    r"^[^\S\n]*(?:【?(?:标题|文章标题|本文标题|题目|篇名|文档标题|名称)】?[^\S\n]*[:：]?)[^|｜\n]{1,100}?[^\S\n]*(?:[|｜]|——|--)"
+    r"|^[^\S\n]*[\[【][^\[\]【】\n]{1,30}[\]】](?=\S)"
 )
 _TAIL = (
     r"(?:上一篇|下一篇|上一页|下一页|上篇|下篇|相关栏目|相关文章|相关阅读|相关推荐|相关范文|热门文章|推荐阅读|"
-    r"本文链接|原文链接|本文地址|文章来源|责任编辑|转载请注明)\s*[:：]"
+    r"本文链接|原文链接|本文地址|文章来源|责任编辑|转载请注明)[^\S\n]*[:：]"
 )
 _SEPARATOR = r"[|｜_＿\-—=*#~·•・]{4,}"
-_JAMMER = r"(?:(?<=\s)|(?<=^)|(?<=[\u3400-\u9fff，。]))(?:[!-~]{1,3} ){4,}[!-~]{0,3}"
+_JAMMER = r"(?:[!-~]{1,3} ){4,}[!-~]{0,3}"
 _CODE = r"[^\u3400-\u9fff\u3000-\u303f\uff00-\uffef\n]{40,}"
 _PORN = "国产|精品|无码|有码|久久|一区|二区|三区|在线观看|在线播放|中文字幕|日韩|欧美|亚洲|人妻|熟女|av|AV"
-_SPAM = (
-    r"[\u4e00-\u9fffA-Za-z0-9]{0,4}"
+_GAMBLING = (
     r"(?:娱乐城|娱乐场|娱乐平台|真人娱乐|国际娱乐|线上娱乐|博彩|赌场|百家乐|葡京|威尼斯人|太阳城|时时彩|六合彩|"
     r"体育投注|老虎机|电子游艺|彩票开户|彩票平台|彩票网)"
     r"(?:[\u4e00-\u9fffA-Za-z0-9_丨|,\-]{0,8}(?:娱乐|彩票|博彩|平台|官网|网址|app|APP|开户|注册|投注|棋牌))*"
-    rf"|(?:{_PORN})(?:[^\n。，]{{0,6}}?(?:{_PORN})){{2,}}(?:[^\s_丨|,\-，。]{{0,4}}[_丨|,\-])?"
+)
+_PORN_CHAIN = (
+    rf"(?:{_PORN})(?:[^\n。，]{{0,6}}?(?:{_PORN})){{2,}}(?:[^\s_丨|,\-，。]{{0,4}}[_丨|,\-])?"
 )
 
-_CANDIDATES = re.compile(
-    "|".join(f"(?P<{name}>{pattern})" for name, pattern in (
-        ("notice", _NOTICE), ("ad", _AD), ("prefix", _PREFIX), ("separator", _SEPARATOR),
-        ("jammer", _JAMMER), ("code", _CODE), ("spam", _SPAM),
-    ))
+# Fragments of injected SEO spam (porn, gambling, lottery, fake invoices). Counted, not matched
+# alone: a line needs several, joined by one separator, to look like a spam header.
+SPAM_TERMS = re.compile(
+    "国产|精品|久久|一区|二区|三区|无码|有码|中文字幕|在线观看|在线播放|免费视频|免费观看|高清|人妻|熟女|熟妇|日韩|欧美|亚洲|"
+    "蜜桃|午夜|成人|天堂|超碰|婷婷|激情|毛片|一级|黄色|av|porn|偷拍|自拍|乱码|丝袜|少妇|美女|色综合|"
+    "彩票|时时彩|赛车|澳门|赌场|娱乐城|娱乐场|真人|网投|棋牌|开奖|注册送|投注|百家乐|博彩|老虎机|葡京|威尼斯人|永利|金沙|"
+    "代开|发票|开户"
 )
+
+
+# Each candidate pattern starts with a literal or a character set, so `re` skips ahead to the
+# places where it can match; what comes before a match (an ellipsis before a notice, a few
+# characters glued before a casino brand, the character before a jammer code) is checked after.
+_PATTERNS = (
+    ("notice", re.compile(_NOTICE_CORE)),
+    ("ad", re.compile(_AD)),
+    ("prefix", re.compile(_PREFIX, re.MULTILINE)),
+    ("separator", re.compile(_SEPARATOR)),
+    ("jammer", re.compile(_JAMMER)),
+    ("code", re.compile(_CODE)),
+    ("spam", re.compile(_GAMBLING)),
+    ("spam", re.compile(_PORN_CHAIN)),
+)
+_NOTICE_LEAD = re.compile(r"(?:…{1,2}|\.{3,6})?[^\S\n]*\Z")
+_GAMBLING_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,4}\Z")
+_JAMMER_AFTER = re.compile(r"[\s\u3400-\u9fff，。]")
 _TAIL_START = re.compile(_TAIL)
 _CODE_MARKS = re.compile(r"[{};<>=]|&\w+;")
 _PUNCT = re.compile(r"[^0-9A-Za-z\s]")
@@ -69,6 +91,8 @@ _PARAGRAPH_BREAK = re.compile(r"(?<=[。！？!?；;：:”」』）)])[ \t\u300
 # A short heading glued before the text with a space ("title 14篇 同志们：…").
 _HEAD = re.compile(r"^\s*[^\s。！？!?，,；;]{4,40}[ \t\u3000]+(?=\S)")
 HEAD_LINE = 80
+# Characters on each side of a spam candidate read to tell whether the chain goes on.
+SPAM_CONTEXT = 300
 # No line is cut into more segments than this; the rest stays in the last one.
 MAX_SEGMENTS = 400
 
@@ -101,12 +125,16 @@ def content_indices(lines: list[str]) -> list[int]:
 _CHAIN = re.compile(r"[_丨|,\-]")
 
 
-def _accept(kind: str, text: str, line: str = "") -> bool:
+def _accept(kind: str, line: str, start: int, end: int) -> bool:
+    text = line[start:end]
     if kind == "spam":
         # A spam header is one chain of phrases: cutting it would leave its tail to be judged
-        # alone. Spam is cut out only where the rest of the line is not more of the chain.
-        rest = line.replace(text, "")
-        return len(_CHAIN.findall(rest)) < 2
+        # alone. Spam is cut out only where the rest of the line is not more of the chain:
+        # more separators, or more spam phrases outside any sentence.
+        rest = line[max(start - SPAM_CONTEXT, 0) : start] + line[end : end + SPAM_CONTEXT]
+        if len(_CHAIN.findall(rest)) >= 2:
+            return False
+        return "。" in rest or len(SPAM_TERMS.findall(rest.lower())) < 2
     if kind == "jammer":
         marks = _PUNCT.findall(text.replace(" ", ""))
         return len(marks) >= 3 and len(marks) >= 0.3 * len(text.replace(" ", ""))
@@ -115,24 +143,68 @@ def _accept(kind: str, text: str, line: str = "") -> bool:
     return True
 
 
-def split_line(line: str) -> list[tuple[int, int, int]]:
-    """(start, end, kind) segments tiling the line; one segment for most lines."""
+def _scan(text: str) -> list[tuple[int, int, int]]:
+    """Candidate spans (start, end, kind) in `text` (one line or lines joined by newlines), by start."""
+    found = []
+    for priority, (kind, pattern) in enumerate(_PATTERNS):
+        code = KINDS.index(kind)
+        for m in pattern.finditer(text):
+            start, end = m.span()
+            if kind == "notice":
+                lead = _NOTICE_LEAD.search(text, max(start - 12, 0), start)
+                start = lead.start() if lead else start
+            elif kind == "jammer":
+                if start and not _JAMMER_AFTER.match(text, start - 1) and text[start - 1] != "\n":
+                    continue
+            elif kind == "spam" and priority == 6:
+                lead = _GAMBLING_LEAD.search(text, max(start - 4, 0), start)
+                start = lead.start() if lead else start
+            found.append((start, priority, end, code))
+    for m in _TAIL_START.finditer(text):
+        found.append((m.start(), len(_PATTERNS), m.start(), KINDS.index("tail")))
+    found.sort()
+    return [(start, end, code) for start, _, end, code in found]
+
+
+def split_line(line: str, found: list[tuple[int, int, int]] | None = None) -> list[tuple[int, int, int]]:
+    """(start, end, kind) segments tiling the line; one segment for most lines.
+
+    `found` holds the line's candidate spans when the caller scanned many lines at once.
+    """
     n = len(line)
-    cuts: list[tuple[int, int, int]] = []  # candidate spans, in order, not overlapping
-    for m in _CANDIDATES.finditer(line):
-        kind = m.lastgroup
-        if m.end() > m.start() and _accept(kind, m.group(), line):
-            cuts.append((m.start(), m.end(), KINDS.index(kind)))
-    for m in _TAIL_START.finditer(line):
-        if m.start() > 0 and not any(s <= m.start() < e for s, e, _ in cuts):
-            cuts.append((m.start(), m.start(), KINDS.index("tail")))  # a boundary; the tail runs on
+    if found is None:
+        found = _scan(line)
+    if not found and n < HEAD_LINE:
+        return [(0, n, 0)]
+    cuts: list[tuple[int, int, int]] = []  # accepted spans and boundaries
+    starts: list[int] = []  # the accepted spans (end > start), in order, not overlapping
+    ends: list[int] = []
+
+    def covered(lo: int, hi: int) -> bool:
+        """Whether [lo, hi) meets an accepted span (a point when hi == lo + 0: lo inside one)."""
+        k = bisect_left(starts, max(hi, lo + 1)) - 1
+        return k >= 0 and ends[k] > lo
+
+    tail = KINDS.index("tail")
+    boundaries = 0
+    for start, end, kind in found:
+        if kind == tail:
+            if start > 0 and not covered(start, start + 1) and boundaries < MAX_SEGMENTS:
+                cuts.append((start, start, kind))  # a boundary; the tail runs on
+                boundaries += 1
+        elif (not ends or start >= ends[-1]) and end > start and _accept(KINDS[kind], line, start, end):
+            cuts.append((start, end, kind))
+            starts.append(start)
+            ends.append(end)
     if n >= HEAD_LINE:
         m = _HEAD.match(line)
-        if m and not any(s < m.end() for s, _, _ in cuts):
+        if m and not any(c[0] < m.end() for c in cuts):
             cuts.append((0, m.end(), KINDS.index("prefix")))
     if n >= PARAGRAPH_LINE:
         for m in _PARAGRAPH_BREAK.finditer(line):
-            if not any(s < m.end() and m.start() < e for s, e, _ in cuts):
+            if len(cuts) >= 2 * MAX_SEGMENTS:  # the rest would join the last segment anyway
+                break
+            if not covered(m.start(), m.end()):
                 cuts.append((m.end(), m.end(), KINDS.index("paragraph")))
     if not cuts:
         return [(0, n, 0)]
@@ -173,12 +245,26 @@ def _tidy(line: str, segments: list[tuple[int, int, int]]) -> list[tuple[int, in
 
 
 def units(lines: list[str]) -> list[Unit]:
-    """The units of a document: segments of its lines with text, in order."""
+    """The units of a document: segments of its lines with text, in order.
+
+    The candidate patterns run once over the whole document, not line by line.
+    """
+    text = "\n".join(lines)
+    found = _scan(text)
     out: list[Unit] = []
+    k, offset = 0, 0
     for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        segments = split_line(line)
-        for k, (start, end, kind) in enumerate(segments):
-            out.append(Unit(i, start, end, kind, k, len(segments)))
+        end = offset + len(line)
+        mine = []
+        while k < len(found) and found[k][0] <= end:
+            start, stop, kind = found[k]
+            if start >= offset:
+                mine.append((start - offset, min(stop, end) - offset, kind))
+            k += 1
+        if line.strip():
+            segments = split_line(line, mine) if mine or len(line) >= HEAD_LINE else [(0, len(line), 0)]
+            parts = len(segments)
+            for part, (start, stop, kind) in enumerate(segments):
+                out.append(Unit(i, start, stop, kind, part, parts))
+        offset = end + 1
     return out
