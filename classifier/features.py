@@ -16,12 +16,14 @@ import math
 import re
 import zlib
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
 
 from .normalize import normalize, strip_pinyin, to_simplified
-from .segment import KINDS, Unit, units
+from .segment import KINDS, SPAM_TERMS, Unit, units
 
 FEATURE_VERSION = 3
 
@@ -58,6 +60,11 @@ class FeatureSettings:
 
 # --- shallow features of one line -----------------------------------------------------------
 
+def _multiline(pattern: re.Pattern) -> re.Pattern:
+    """`pattern` for many texts joined by newlines: ^ and $ per text, no whitespace across texts."""
+    return re.compile(pattern.pattern.replace(r"\s", r"[^\S\n]"), pattern.flags | re.MULTILINE)
+
+
 URL = re.compile(r"https?://|www\.|\.(?:com|cn|net|org|html?|shtml|aspx?)\b", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.-]+@[\w-]+\.[a-z]{2,}", re.IGNORECASE)
 ICP = re.compile(r"ICP|备案|備案|公网安备|公網安備|版权所有|版權所有|copyright|©", re.IGNORECASE)
@@ -75,6 +82,24 @@ INDENT = re.compile(r"^(?:\u3000|\s{2,})")
 NUMBERISH = re.compile(r"^[\d\s.,:：/¥$%+\-()（）万kKwW]+$")
 SEPARATORS = "|丨_>»/-·,，"
 SEPARATOR_RUN = re.compile(r"\s[|丨>»/·-]\s|[|丨]")
+# The same patterns for many unit windows joined by newlines (see `_flags`), written so that
+# each starts with a literal or a character set and `re` skips ahead to where it can match.
+_S = r"[^\S\n]*"
+_JOINED_FLAGS = [
+    re.compile(r"[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.|\.(?i:com|cn|net|org|html?|shtml|aspx?)\b"),  # URL
+    re.compile(r"@(?<=[\w.-]@)[\w-]+\.[a-z]{2,}", re.IGNORECASE),  # EMAIL
+    re.compile(ICP.pattern.replace("ICP|", "ICP|icp|Icp|").replace("|copyright|", "|copyright|Copyright|COPYRIGHT|")),
+    re.compile(rf"\d(?:\d{{1,3}}{_S}[-/.年]{_S}\d{{1,2}}{_S}[-/.月]{_S}\d|\d?月\d{{1,2}}日|\d{{3}}年)"),  # DATE
+    _multiline(TIME),
+    *(_multiline(p) for p in (LIST_MARKER, BULLET, PAGE_CHUNK, KEY_VALUE)),
+    re.compile(r"^(?:[\d.,:：/¥$%+\-()（）万kKwW]|[^\S\n])+$", re.MULTILINE),  # NUMBERISH
+]
+# TRAILING_DATE, read backwards from the end of each window: anchored, so checked at once.
+_TRAILING_DATE_REVERSED = re.compile(r"^[^\S\n]*日?\d{1,2}[-/.月]\d{1,2}(?:[-/.年]\d{2,4})?", re.MULTILINE)
+TAIL_DATE_CHARS = 20
+_SEPARATOR_RUN_M = _multiline(SEPARATOR_RUN)
+# Case-insensitive by listing the cases: a case-insensitive pattern could not skip ahead.
+_SPAM_TERMS_I = re.compile(SPAM_TERMS.pattern.replace("|av|porn|", "|av|AV|Av|aV|porn|Porn|PORN|"))
 
 
 SHALLOW_NAMES = [
@@ -95,6 +120,7 @@ NEIGHBOR_KEYS = [
 NEIGHBOR_INDEX = [SHALLOW_NAMES.index(k) for k in NEIGHBOR_KEYS]
 # Pattern flags read the head and tail of a line only: cost stays bounded on 17,000-char lines.
 FLAG_HEAD, FLAG_TAIL = 160, 80
+COUNT_CHARS = 4000
 
 
 def _class_counts(texts: list[str]) -> np.ndarray:
@@ -111,14 +137,15 @@ def _class_counts(texts: list[str]) -> np.ndarray:
     latin = (lower >= 0x61) & (lower <= 0x7A)
     digit = (fold >= 0x30) & (fold <= 0x39)
     space = np.isin(fold, SPACE_CODES)
-    punct = ~(cjk | latin | digit | space)
-    ends = np.isin(fold, SENTENCE_END_CODES)
-    commas = np.isin(fold, COMMA_CODES)
-    bounds = np.concatenate([[0], np.cumsum([len(t) for t in texts])])
-    out = np.empty((len(texts), 7), dtype=np.int64)
-    for j, mask in enumerate((cjk, latin, digit, space, punct, ends, commas)):
-        running = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-        out[:, j] = running[bounds[1:]] - running[bounds[:-1]]
+    kind = np.full(len(fold), 4, dtype=np.int64)  # punctuation and everything else
+    kind[cjk], kind[latin], kind[digit], kind[space] = 0, 1, 2, 3
+    sizes = np.array([len(t) for t in texts])
+    owner = np.repeat(np.arange(len(texts)), sizes)
+    out = np.zeros((len(texts), 7))
+    out[:, :5] = np.bincount(owner * 5 + kind, minlength=len(texts) * 5).reshape(len(texts), 5)
+    marks = np.isin(fold, SENTENCE_END_CODES), np.isin(fold, COMMA_CODES)
+    for j, mask in enumerate(marks, start=5):
+        out[:, j] = np.bincount(owner[mask], minlength=len(texts))
     return out
 
 
@@ -127,34 +154,56 @@ SENTENCE_END_CODES = np.array([ord(c) for c in "。!?;…"], dtype=np.uint32)
 COMMA_CODES = np.array([ord(c) for c in ",、，"], dtype=np.uint32)
 
 
-def _flags(line: str, text: str) -> list[float]:
-    if len(text) > FLAG_HEAD + FLAG_TAIL:
-        text = text[:FLAG_HEAD] + " " + text[-FLAG_TAIL:]
-    separators = [text.count(s) for s in SEPARATORS]
-    ends = text[-1:]
-    return [
-        ends in "。！？!?…”\"", ends in ":：", ends in "，,、；;", ends in ")）]】>》",
-        bool(URL.search(text)), bool(EMAIL.search(text)), bool(ICP.search(text)),
-        bool(DATE.search(text)), bool(TIME.search(text)), bool(TRAILING_DATE.search(text)),
-        bool(LIST_MARKER.match(text)), bool(BULLET.match(text)), bool(PAGE_CHUNK.match(text)),
-        bool(KEY_VALUE.match(text)), bool(INDENT.match(line)), bool(NUMBERISH.match(text)),
-        math.log1p(sum(text.count(b) for b in BRACKET_CHARS)) / 4,
-        min(sum(separators) / max(len(text), 1) * 5, 1.0), math.log1p(max(separators)) / 4,
-        math.log1p(len(SEPARATOR_RUN.findall(text))) / 4,
-        math.log1p(len(SPAM_TERMS.findall(text.lower()))) / 3,
-        max(separators) >= 3 and "。" not in text,
-    ]
+def _per_text(pattern: re.Pattern, joined: str, starts: np.ndarray) -> np.ndarray:
+    """Matches of `pattern` in each of the texts joined at `starts`."""
+    positions = [m.start() for m in pattern.finditer(joined)]
+    if not positions:
+        return np.zeros(len(starts))
+    return np.bincount(np.searchsorted(starts, positions, side="right") - 1, minlength=len(starts)).astype(float)
+
+
+def _char_counts(codes: np.ndarray, sizes: np.ndarray, chars: str) -> np.ndarray:
+    """Per text (code points of texts of `sizes`, concatenated): count of each of `chars`."""
+    targets = np.array(sorted(ord(c) for c in chars), dtype=np.uint32)
+    where = np.flatnonzero(np.isin(codes, targets))
+    owner = np.searchsorted(np.cumsum(sizes), where, side="right")
+    column = np.searchsorted(targets, codes[where])
+    flat = np.bincount(owner * len(targets) + column, minlength=len(sizes) * len(targets))
+    order = np.searchsorted(targets, [ord(c) for c in chars])
+    return flat.reshape(len(sizes), len(targets))[:, order].astype(float)
+
+
+def _flags(lines: list[str], texts: list[str]) -> np.ndarray:
+    """Pattern flags of each unit, from its head and tail (texts stripped); one regex pass per flag."""
+    cap = FLAG_HEAD + FLAG_TAIL
+    windows = [t if len(t) <= cap else t[:FLAG_HEAD] + " " + t[-FLAG_TAIL:] for t in texts]
+    joined = "\n".join(windows)
+    sizes = np.array([len(w) for w in windows])
+    starts = np.concatenate([[0], np.cumsum(sizes + 1)[:-1]])
+    codes = np.frombuffer("".join(windows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    counts = _char_counts(codes, sizes, SEPARATORS + BRACKET_CHARS + "。")
+    separators = counts[:, : len(SEPARATORS)]
+    brackets = counts[:, len(SEPARATORS) : -1].sum(axis=1)
+    full_stops = counts[:, -1]
+    lasts = np.array([ord(w[-1]) if w else 0 for w in windows], dtype=np.uint32)
+    ends = [np.isin(lasts, [ord(c) for c in chars]) for chars in ("。！？!?…”\"", ":：", "，,、；;", ")）]】>》")]
+    found = [_per_text(p, joined, starts) > 0 for p in _JOINED_FLAGS]
+    tails = [w[-TAIL_DATE_CHARS:][::-1] for w in windows]
+    tail_starts = np.concatenate([[0], np.cumsum([len(t) + 1 for t in tails])[:-1]])
+    found.insert(5, _per_text(_TRAILING_DATE_REVERSED, "\n".join(tails), tail_starts) > 0)
+    indent = [line[:1] == "\u3000" or line[:2].isspace() and len(line) > 1 for line in lines]
+    sep_max = separators.max(axis=1)
+    return np.column_stack([
+        *ends, *found[:10], indent, found[10],
+        np.log1p(brackets) / 4,
+        np.minimum(separators.sum(axis=1) / np.maximum(sizes, 1) * 5, 1.0), np.log1p(sep_max) / 4,
+        np.log1p(_per_text(_SEPARATOR_RUN_M, joined, starts)) / 4,
+        np.log1p(_per_text(_SPAM_TERMS_I, joined, starts)) / 3,
+        (sep_max >= 3) & (full_stops == 0),
+    ]).astype(float)
 
 
 BRACKET_CHARS = "【】[]《》<>〈〉"
-# Fragments of injected SEO spam (porn, gambling, lottery, fake invoices). Counted, not matched
-# alone: a line needs several, joined by one separator, to look like a spam header.
-SPAM_TERMS = re.compile(
-    "国产|精品|久久|一区|二区|三区|无码|有码|中文字幕|在线观看|在线播放|免费视频|免费观看|高清|人妻|熟女|熟妇|日韩|欧美|亚洲|"
-    "蜜桃|午夜|成人|天堂|超碰|婷婷|激情|毛片|一级|黄色|av|porn|偷拍|自拍|乱码|丝袜|少妇|美女|色综合|"
-    "彩票|时时彩|赛车|澳门|赌场|娱乐城|娱乐场|真人|网投|棋牌|开奖|注册送|投注|百家乐|博彩|老虎机|葡京|威尼斯人|永利|金沙|"
-    "代开|发票|开户"
-)
 
 
 def shallow(lines: list[str]) -> np.ndarray:
@@ -162,18 +211,20 @@ def shallow(lines: list[str]) -> np.ndarray:
 
     Pinyin left after characters by converters is removed first: it is not Latin text.
     """
-    lines = [strip_pinyin(line) for line in lines]
+    joined = "\n".join(lines)
+    lines = strip_pinyin(joined).split("\n") if "(" in joined or "（" in joined else lines
     texts = [line.strip() for line in lines]
     n = np.array([len(t) for t in texts], dtype=float)
-    counts = _class_counts(texts)
+    # Character classes are counted in a bounded window of each text and scaled to its length.
+    sample = [t if len(t) <= COUNT_CHARS else t[: COUNT_CHARS // 2] + t[-COUNT_CHARS // 2 :] for t in texts]
+    counts = _class_counts(sample) * (n / np.maximum([len(t) for t in sample], 1))[:, None]
     size = np.maximum(n, 1.0)[:, None]
     shares = counts[:, :5] / size
     lengths = np.column_stack([
         np.log1p(n) / 10, n <= 2, n <= 6, n <= 15, n <= 40, n > 200, n > 2000,
     ])
     sentences = np.column_stack([np.log1p(counts[:, 5]) / 5, np.minimum(counts[:, 6] / size[:, 0] * 10, 1.0)])
-    flags = np.array([_flags(line, text) for line, text in zip(lines, texts)], dtype=float)
-    return np.hstack([lengths, shares, sentences, flags.reshape(len(lines), -1)])
+    return np.hstack([lengths, shares, sentences, _flags(lines, texts)])
 
 
 # --- context: position and neighbours ------------------------------------------------------
@@ -196,7 +247,9 @@ EDITOR_NOTE = re.compile(
     r"小编|仅供参考|仅供大家参考|欢迎阅读|欢迎借鉴|希望对(?:你|您|大家)有所帮助|一起来看看吧|一起来看看|让我们一起|"
     r"(?:以下|下面)(?:是|就是|为)[^。！？!?]{0,30}(?:整理|收集|精选|搜集|带来|分享)"
 )
-EDITOR_CHARS = 3000
+# The note opens or closes an intro paragraph: its head and tail are read.
+EDITOR_HEAD, EDITOR_TAIL = 200, 100
+_EDITOR_NOTE_M = re.compile(EDITOR_NOTE.pattern.replace("[^。！？!?]", "[^。！？!?\n]"))
 APPENDIX_MARKER = re.compile(
     r"^\W{0,3}(?:扩展阅读|延伸阅读|拓展阅读|拓展资料|扩展资料|推荐阅读|相关阅读|相关范文|更多范文|精选范文|范文推荐|更多阅读|相关延伸)"
 )
@@ -244,32 +297,61 @@ def _elsewhere(stripped: list[str]) -> list[bool]:
 
 def _segments(lines: list[str], us: list[Unit]) -> np.ndarray:
     out = np.zeros((len(us), len(SEGMENT_NAMES)))
-    for r, u in enumerate(us):
-        if u.parts > 1:
-            out[r, 0] = 1.0
-            out[r, 1 + (0 if u.part == 0 else 2 if u.part == u.parts - 1 else 1)] = 1.0
-            out[r, 4] = math.log1p(len(lines[u.line].strip())) / 10
-        if u.kind:
-            out[r, 4 + u.kind] = 1.0
+    line, _, _, kind, part, parts = (np.array(column) for column in zip(*us))
+    cut = parts > 1
+    out[:, 0] = cut
+    out[:, 1] = cut & (part == 0)
+    out[:, 2] = cut & (part > 0) & (part < parts - 1)
+    out[:, 3] = cut & (part > 0) & (part == parts - 1)
+    if cut.any():
+        out[cut, 4] = [math.log1p(len(lines[i].strip())) / 10 for i in line[cut]]
+    rows = np.flatnonzero(kind)
+    out[rows, 4 + kind[rows]] = 1.0
     return out
 
 
-def _page(stripped: list[str], lengths: np.ndarray, repeats: np.ndarray | None) -> np.ndarray:
-    short = [to_simplified(strip_pinyin(s[:MARKER_CHARS])) if len(s) <= MARKER_CHARS * 2 else "" for s in stripped]
+def _page(stripped: list[str], lengths: np.ndarray, repeats: np.ndarray | None, text: np.ndarray) -> np.ndarray:
     rep = np.zeros(len(stripped)) if repeats is None else np.asarray(repeats, dtype=float)
     return np.column_stack([
-        _after([bool(APPENDIX_MARKER.match(s)) for s in short]),
-        _after([bool(LIST_MARKER_HEADING.match(s)) for s in short]),
-        _elsewhere(stripped),
-        rep > 0, np.log1p(rep) / 4, (rep > 0) & (lengths >= 10),
-        [bool(EDITOR_NOTE.search(to_simplified(s[:EDITOR_CHARS]))) for s in stripped],
+        _after(text[:, 1]), _after(text[:, 2]), _elsewhere(stripped),
+        rep > 0, np.log1p(rep) / 4, (rep > 0) & (lengths >= 10), text[:, 3],
     ]).astype(float)
 
 
-def _context(lines: list[str], us: list[Unit], texts: list[str], base: np.ndarray, repeats: np.ndarray | None,
-             settings: FeatureSettings) -> np.ndarray:
+def _unit_text(stripped: list[str]) -> np.ndarray:
+    """Per unit (text stripped), for a whole batch: traditional share, appendix marker, list
+    heading, editorial note. Each simplification or pattern runs once over the joined texts."""
+    n = len(stripped)
+    out = np.zeros((n, 4))
+    heads = [s[:FLAG_HEAD] for s in stripped]
+    joined = "\n".join(heads)
+    simple = to_simplified(joined)
+    if len(simple) == len(joined):
+        a = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        b = np.frombuffer(simple.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        sizes = np.array([len(h) + 1 for h in heads])
+        owner = np.repeat(np.arange(n), sizes)[: len(a)]
+        changed = np.bincount(owner[a != b], minlength=n)
+        out[:, 0] = np.minimum(changed / np.maximum(sizes - 1, 1) * 4, 1.0)
+    else:  # a conversion changed lengths somewhere: compare unit by unit
+        for r, (head, simple_head) in enumerate(zip(heads, simple.split("\n"))):
+            if len(head) == len(simple_head):
+                out[r, 0] = min(sum(x != y for x, y in zip(head, simple_head)) / max(len(head), 1) * 4, 1.0)
+    short = "\n".join(s[:MARKER_CHARS] if len(s) <= MARKER_CHARS * 2 else "" for s in stripped)
+    short = to_simplified(strip_pinyin(short)).split("\n")
+    if len(short) == n:
+        out[:, 1] = [bool(APPENDIX_MARKER.match(s)) for s in short]
+        out[:, 2] = [bool(LIST_MARKER_HEADING.match(s)) for s in short]
+    cap = EDITOR_HEAD + EDITOR_TAIL
+    windows = [s if len(s) <= cap else s[:EDITOR_HEAD] + " " + s[-EDITOR_TAIL:] for s in stripped]
+    starts = np.concatenate([[0], np.cumsum([len(w) + 1 for w in windows])[:-1]])
+    out[:, 3] = _per_text(_EDITOR_NOTE_M, to_simplified("\n".join(windows)), starts) > 0
+    return out
+
+
+def _context(lines: list[str], us: list[Unit], stripped: list[str], base: np.ndarray, text: np.ndarray,
+             repeats: np.ndarray | None, settings: FeatureSettings) -> np.ndarray:
     n = len(us)
-    stripped = [t.strip() for t in texts]
     lengths = np.array([len(s) for s in stripped], dtype=float)
     before = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) / max(lengths.sum(), 1.0)
     order = np.arange(n, dtype=float)
@@ -285,10 +367,10 @@ def _context(lines: list[str], us: list[Unit], texts: list[str], base: np.ndarra
         [u.part == 0 and u.line > 0 and not lines[u.line - 1].strip() for u in us],
         [u.part == u.parts - 1 and u.line + 1 < len(lines) and not lines[u.line + 1].strip() for u in us],
     ]).astype(float)
-    trad = np.array([_traditional_share(s) for s in stripped])
+    trad = text[:, 0]
     doc_trad = float(np.average(trad, weights=lengths)) if lengths.sum() else 0.0
     script = np.column_stack([trad, np.full(n, doc_trad), np.maximum(doc_trad - trad, 0.0)])
-    blocks = [base, script, pos, _segments(lines, us), _page(stripped, lengths, repeats)]
+    blocks = [base, script, pos, _segments(lines, us), _page(stripped, lengths, repeats, text)]
     picked = base[:, NEIGHBOR_INDEX]
     for off in settings.neighbors:
         shifted = np.zeros((n, len(NEIGHBOR_INDEX) + 1))
@@ -324,6 +406,17 @@ def window(line: str, settings: FeatureSettings) -> str:
     if len(text) <= settings.head_chars + settings.tail_chars:
         return START + text + END
     return START + text[: settings.head_chars] + GAP + text[-settings.tail_chars :] + END
+
+
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
+
+
+def _windows(texts: list[str], settings: FeatureSettings) -> list[str]:
+    """`window` of each text (texts hold no newline), control characters replaced in one pass."""
+    cap, head, tail = settings.head_chars + settings.tail_chars, settings.head_chars, settings.tail_chars
+    joined = _CONTROL.sub(" ", "\n".join(t.strip() for t in texts))
+    return [START + t + END if len(t) <= cap else START + t[:head] + GAP + t[-tail:] + END
+            for t in joined.split("\n")]
 
 
 def _char_ngrams(windows: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -365,19 +458,22 @@ def tokenize(text: str) -> list[str]:
     return cut(text)
 
 
+@lru_cache(maxsize=200_000)
+def _head_columns(head: str, n_features: int) -> tuple[int, ...]:
+    """Hashed columns of the words of a line's head; heads of chrome lines recur across pages."""
+    return tuple(_word_column(word, n_features) for word in tokenize(head)
+                 if len(word) > 1 or "\u3400" <= word <= "\u9fff")
+
+
 def _words(heads: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = [], []
-    for r, head in enumerate(heads):
-        for word in tokenize(head):
-            if len(word) > 1 or "\u3400" <= word <= "\u9fff":
-                rows.append(r)
-                cols.append(_word_column(word, settings.n_features))
-    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+    columns = [_head_columns(head, settings.n_features) for head in heads]
+    rows = np.repeat(np.arange(len(heads)), [len(c) for c in columns])
+    return rows.astype(np.int64), np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=len(rows))
 
 
 def hashed(texts: list[str], settings: FeatureSettings) -> sparse.csr_matrix:
     """Normalized counts of hashed n-grams and words, one row per text."""
-    norm = normalize("\n".join(window(t, settings) for t in texts)).split("\n")
+    norm = normalize("\n".join(_windows(texts, settings))).split("\n")
     r1, c1 = _char_ngrams(norm, settings)
     heads = [w[1 : settings.word_chars + 1].split(GAP)[0].rstrip(END) for w in norm]
     r2, c2 = _words(heads, settings)
@@ -419,11 +515,14 @@ def featurize(documents: list[list[str]], settings: FeatureSettings,
         empty = [DocumentFeatures(us, np.zeros((0, width))) for us in doc_units]
         return sparse.csr_matrix((0, settings.n_features + width)), empty
     base = shallow(texts)
+    stripped = [t.strip() for t in texts]
+    text = _unit_text(stripped)
     counts = repeats.observe(doc_texts) if repeats is not None else [None] * len(documents)
     docs, start = [], 0
-    for lines, us, ts, rep in zip(documents, doc_units, doc_texts, counts):
+    for lines, us, rep in zip(documents, doc_units, counts):
         end = start + len(us)
-        dense = _context(lines, us, ts, base[start:end], rep, settings) if us else np.zeros((0, width))
+        dense = (_context(lines, us, stripped[start:end], base[start:end], text[start:end], rep, settings)
+                 if us else np.zeros((0, width)))
         docs.append(DocumentFeatures(us, dense))
         start = end
     dense = sparse.csr_matrix(np.vstack([d.dense for d in docs]) * _scales(settings))

@@ -14,7 +14,7 @@ TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
 # Pinyin in brackets right after a CJK character: 1-6 letters with a tone mark, or a toneless
 # syllable of 2-6 lowercase letters (neutral tone: 們(men)).
 PINYIN_AFTER_CJK = re.compile(
-    rf"(?<=[\u3400-\u9fff])[(（](?:[a-z{TONE_VOWELS}]{{0,5}}[{TONE_VOWELS}][a-z{TONE_VOWELS}]{{0,5}}|[a-z]{{2,6}})[)）]"
+    rf"[(（](?<=[\u3400-\u9fff][(（])(?:[a-z{TONE_VOWELS}]{{0,5}}[{TONE_VOWELS}][a-z{TONE_VOWELS}]{{0,5}}|[a-z]{{2,6}})[)）]"
 )
 PAGE_CHUNK_PREFIX = re.compile(r"^\s*\d{1,3}、(?=\S)")
 

@@ -16,6 +16,7 @@ import numpy as np
 
 DIGITS = re.compile(r"\d+")
 SPACES = re.compile(r"\s+")
+_SPACES_INLINE = re.compile(r"[^\S\n]+")
 # Hashing seeds of the sketch's rows; width x rows x 4 bytes of memory (16 MB by default).
 SEEDS = (0, 0x9E3779B9)
 WIDTH = 1 << 21
@@ -35,7 +36,13 @@ class RepeatCounter:
         self.documents = 0
 
     def _slots(self, texts: list[str]) -> np.ndarray:
-        keys = [key(t) for t in texts]
+        if not texts:
+            return np.zeros((0, len(SEEDS)), dtype=np.int64)
+        if any("\n" in t for t in texts):
+            keys = [key(t) for t in texts]
+        else:  # one substitution pass over the joined texts: the same keys as `key`, faster
+            joined = DIGITS.sub("0", _SPACES_INLINE.sub("", "\n".join(texts)))
+            keys = [k.encode("utf-8", "surrogatepass") for k in joined.split("\n")]
         slots = [[zlib.crc32(k, seed) % self.width for seed in SEEDS] for k in keys]
         return np.array(slots, dtype=np.int64).reshape(-1, len(SEEDS))
 
