@@ -30,6 +30,7 @@ DOC_BATCH = 64
 Paths = Annotated[list[str] | None, typer.Argument(help="Files or directories (recursive); '-' or nothing reads stdin.")]
 ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
 EncodingOpt = Annotated[str | None, typer.Option(help="Input encoding (default: detect).")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (output order stays input order).")]
 RepeatsOpt = Annotated[bool, typer.Option(
     help="Use lines recurring across the documents of this run as evidence of chrome (bounded memory).")]
 
@@ -72,6 +73,20 @@ def _documents(paths: list[str] | None, encoding: str | None, failures: list) ->
         yield source, text
 
 
+def _labeled(labeler, paths, encoding, failures, counter, jobs: int, model: Path | None):
+    """(source, lines, labels) for every readable input document, in input order."""
+    from .parallel import label_batches
+
+    def batches():
+        for batch in _batches(_documents(paths, encoding, failures)):
+            docs = [split_lines(text) for _, text in batch]
+            yield (batch, docs), docs
+
+    for (batch, docs), labels in label_batches(labeler, batches(), counter, jobs, model):
+        for (source, _), lines, doc_labels in zip(batch, docs, labels):
+            yield source, lines, doc_labels
+
+
 def _batches(items: Iterator, size: int = DOC_BATCH) -> Iterator[list]:
     batch = []
     for item in items:
@@ -91,6 +106,7 @@ def filter_(
         "--output-dir", "-o", help="Write one body file per input, same relative path and name.")] = None,
     encoding: EncodingOpt = None,
     repeats: RepeatsOpt = True,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Print the body text of each page (line breaks kept), or write it under --output-dir."""
     from .filtering import body_text
@@ -99,15 +115,13 @@ def filter_(
     counter = _counter(repeats)
     failures: list = []
     out = sys.stdout
-    for batch in _batches(_documents(paths, encoding, failures)):
-        docs = [split_lines(text) for _, text in batch]
-        for (source, _), lines, labels in zip(batch, docs, labeler.label_documents(docs, counter)):
-            body = body_text(lines, labels)
-            if output_dir is not None:
-                text = body + "\n" if body else ""
-                artifacts.write_atomic(output_dir / source.relative, lambda f, text=text: f.write(text))
-            elif body:
-                out.write(body + "\n")
+    for source, lines, labels in _labeled(labeler, paths, encoding, failures, counter, jobs, model):
+        body = body_text(lines, labels)
+        if output_dir is not None:
+            text = body + "\n" if body else ""
+            artifacts.write_atomic(output_dir / source.relative, lambda f, text=text: f.write(text))
+        elif body:
+            out.write(body + "\n")
     out.flush()
     raise typer.Exit(1 if failures else 0)
 
@@ -120,22 +134,21 @@ def label(
         "--format", "-f", help="jsonl: one object per line; tsv: path, line, start, end, label, score.")] = Format.jsonl,
     encoding: EncodingOpt = None,
     repeats: RepeatsOpt = True,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Print one record per line (or segment): path, 1-based line, start/end offsets, label, score."""
     labeler = _load_model(model)
     counter = _counter(repeats)
     failures: list = []
     out = sys.stdout
-    for batch in _batches(_documents(paths, encoding, failures)):
-        docs = [split_lines(text) for _, text in batch]
-        for (source, _), labels in zip(batch, labeler.label_documents(docs, counter)):
-            for item in labels:
-                if format is Format.jsonl:
-                    record = {"path": source.name, "line": item.line, "start": item.start, "end": item.end,
-                              "label": item.label, "score": item.score}
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                else:
-                    out.write(f"{source.name}\t{item.line}\t{item.start}\t{item.end}\t{item.label}\t{item.score}\n")
+    for source, _, labels in _labeled(labeler, paths, encoding, failures, counter, jobs, model):
+        for item in labels:
+            if format is Format.jsonl:
+                record = {"path": source.name, "line": item.line, "start": item.start, "end": item.end,
+                          "label": item.label, "score": item.score}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                out.write(f"{source.name}\t{item.line}\t{item.start}\t{item.end}\t{item.label}\t{item.score}\n")
     out.flush()
     raise typer.Exit(1 if failures else 0)
 

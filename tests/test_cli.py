@@ -119,3 +119,20 @@ def test_shipped_model_filters_the_example_page():
     assert "同志们：" in body and "谢谢大家！" in body and "二、立足防大汛抗大灾" in body
     for junk in ("彩票", "当前位置", "浏览：", "上一篇", "相关推荐", "ICP", "本文链接"):
         assert junk not in body
+
+
+def test_filter_jobs_gives_the_same_output_in_input_order(tiny_model, corpus_dir, tmp_path):
+    from classifier.corpus import load_labeled
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for k, doc in enumerate(load_labeled(corpus_dir)[:40]):
+        (pages / f"{k:03d}.txt").write_text(doc.text, encoding="utf-8")
+    one = invoke("filter", pages, "--model", tiny_model)
+    two = invoke("filter", pages, "--model", tiny_model, "--jobs", "2")
+    assert one.exit_code == 0 and two.exit_code == 0
+    assert one.stdout.strip() and two.stdout == one.stdout
+    labels_one = invoke("label", pages, "--model", tiny_model)
+    labels_two = invoke("label", pages, "--model", tiny_model, "-j", "2")
+    paths = [json.loads(line)["path"] for line in labels_two.stdout.splitlines()]
+    assert labels_two.stdout == labels_one.stdout and paths == sorted(paths)

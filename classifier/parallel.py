@@ -1,0 +1,73 @@
+"""Labeling a stream of document batches in one process or in N worker processes.
+
+Results come back in input order. Repeated-line evidence is counted in the calling process,
+in input order, and handed to the workers with their batch: labels do not depend on how many
+processes run or which worker takes which batch.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .segment import units
+
+# Batches in flight per worker: enough to keep workers busy, few enough to keep memory flat.
+AHEAD = 4
+
+
+class GivenCounts:
+    """Repeat counts computed elsewhere, served in order to `featurize` in place of a `RepeatCounter`."""
+
+    def __init__(self, counts: list[np.ndarray]):
+        self.counts = list(counts)
+
+    def observe(self, documents: list[list[str]]) -> list[np.ndarray]:
+        served, self.counts = self.counts[: len(documents)], self.counts[len(documents) :]
+        return served
+
+
+def unit_texts(documents: list[list[str]]) -> list[list[str]]:
+    return [[lines[u.line][u.start : u.end] for u in units(lines)] for lines in documents]
+
+
+_labeler = None
+
+
+def _init(model: str | None) -> None:
+    global _labeler
+    from . import artifacts
+
+    _labeler = artifacts.load(model)
+
+
+def _work(task: tuple[list[list[str]], GivenCounts | None]):
+    documents, counts = task
+    return _labeler.label_documents(documents, counts)
+
+
+def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], counter=None, jobs: int = 1,
+                  model: Path | None = None) -> Iterator[tuple[object, list]]:
+    """For each (tag, documents) batch: (tag, labels of each document), in input order.
+
+    With jobs > 1, `model` is loaded by each worker (None: the shipped model).
+    """
+    def counted(documents):
+        return GivenCounts(counter.observe(unit_texts(documents))) if counter is not None else None
+
+    if jobs <= 1:
+        for tag, documents in batches:
+            yield tag, labeler.label_documents(documents, counted(documents))
+        return
+    with multiprocessing.Pool(jobs, initializer=_init, initargs=(str(model) if model else None,)) as pool:
+        pending: list[tuple[object, object]] = []
+        for tag, documents in batches:
+            counts = counted(documents)
+            pending.append((tag, pool.apply_async(_work, ((documents, counts),))))
+            while len(pending) > jobs * AHEAD or (pending and pending[0][1].ready()):
+                done_tag, result = pending.pop(0)
+                yield done_tag, result.get()
+        for done_tag, result in pending:
+            yield done_tag, result.get()
