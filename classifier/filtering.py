@@ -142,3 +142,17 @@ def body_text(lines: list[str], labels: list[LineLabel]) -> str:
     while out and not out[-1].strip():
         out.pop()
     return "\n".join(out)
+
+
+def dropped_lines(lines: list[str], labels: list[LineLabel]) -> dict[str, int]:
+    """Lines with text dropped, per label: a line counts under the label of most of its dropped text."""
+    widest: dict[int, LineLabel] = {}
+    for item in labels:
+        if item.label != "body" and lines[item.line - 1][item.start : item.end].strip():
+            best = widest.get(item.line)
+            if best is None or item.end - item.start > best.end - best.start:
+                widest[item.line] = item
+    counts: dict[str, int] = {}
+    for item in widest.values():
+        counts[item.label] = counts.get(item.label, 0) + 1
+    return counts
