@@ -18,7 +18,8 @@ train:  ## retrain the shipped model on labeled/ (cross-validated by site)
 evaluate:  ## scores on the hand-labeled real pages, with the keep-every-line reference
 	classifier evaluate $(DEVSET) --baseline
 
-bench:
+bench:  ## throughput, start-up and memory against baselines (installs the baselines first)
+	$(PYTHON) -m pip install -q -e '.[bench]'
 	$(PYTHON) benchmarks/bench.py
 
 clean:

@@ -1,15 +1,27 @@
-"""Throughput of `classifier filter` against a plain-Python line rule, measured in one run.
+"""Throughput, start-up and memory of `classifier filter`, against baselines on the same text, in one run.
 
-Builds a corpus from the project's own labeled pages (shuffled, many sites), then times, on the
-same text: the filter as one process (the CLI, whole-process time), the filter's library call,
-and a line rule (keep lines of 20+ characters with Chinese sentence punctuation). Prints MB/s
-and ratios; ratios are what to compare across runs on a shared machine.
+Builds a corpus from the project's own labeled pages (shuffled, many sites). Each copy of a page
+keeps its site chrome (which recurs on real sites too) and gets its body paragraphs' sentences
+reordered, so body lines are not exact repeats and caches do not flatter the figures. Then it
+times, side by side:
 
-    python benchmarks/bench.py [--mb 20]
+- `classifier filter DIR` as one process, whole-process time (MB/s, documents/s);
+- the same with `--jobs 2`;
+- start-up plus filtering one 5 KB page;
+- peak memory of the one-process run and of a run on one long line (`--long-mb`);
+- baselines: a plain-Python line rule (length plus Chinese sentence punctuation), trafilatura
+  and jusText with each line wrapped as an HTML paragraph (jusText reads jieba-split words with
+  a Chinese stoplist). The slow baselines run on a sample of the corpus (`--sample-mb`).
+
+Ratios are what to compare across runs: the machines are shared and noisy.
+
+    python benchmarks/bench.py [--mb 50] [--sample-mb 2] [--long-mb 200]
 """
 from __future__ import annotations
 
 import argparse
+import html
+import os
 import random
 import re
 import subprocess
@@ -19,30 +31,59 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SENTENCE = re.compile(r"(?<=[。！？])")
 RULE = re.compile(r"[。！？]")
+# Frequent function words: jusText's stopword density needs a list in the page's language.
+CHINESE_STOPWORDS = frozenset(
+    "的 了 是 在 和 有 我 我们 你 他 她 它 这 那 就 也 都 而 及 与 或 对 要 把 被 让 从 向 为 以 于 之 其 中 上 下 个 "
+    "等 着 过 还 又 并 但 如果 因为 所以 一个 没有 自己 这个 这些 那些 可以 进行 工作 同志 会 能 将 已经 不 很 更 最".split()
+)
 
 
-def build_corpus(target_mb: float) -> tuple[list[str], int]:
-    """Labeled pages, shuffled and repeated until the corpus reaches target_mb."""
+def build_corpus(target_mb: float, seed: int = 0) -> list[str]:
     sys.path.insert(0, str(ROOT))
     from classifier.corpus import load_labeled
 
-    pages = [d.text for d in load_labeled(ROOT / "labeled")]
-    rng = random.Random(0)
+    docs = load_labeled(ROOT / "labeled")
+    rng = random.Random(seed)
     out: list[str] = []
     size = 0
     while size < target_mb * 1e6:
-        rng.shuffle(pages)
-        for text in pages:
+        rng.shuffle(docs)
+        for doc in docs:
+            lines = []
+            for line, label in zip(doc.lines, doc.labels):
+                if label == "body" and out:  # the first copy stays as written
+                    sentences = [s for s in SENTENCE.split(line) if s]
+                    rng.shuffle(sentences)
+                    line = "".join(sentences)
+                lines.append(line)
+            text = "\n".join(lines)
             out.append(text)
             size += len(text.encode("utf-8"))
             if size >= target_mb * 1e6:
                 break
-    return out, size
+    return out
+
+
+def run(args: list[str]) -> tuple[float, int]:
+    """Wall time and peak resident memory (MB) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(args)}")
+    return elapsed, usage.ru_maxrss // 1024
 
 
 def line_rule(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if len(line.strip()) >= 20 and RULE.search(line))
+
+
+def as_html(text: str, words=None) -> str:
+    paragraphs = (" ".join(words(line)) if words else line for line in text.split("\n") if line.strip())
+    return "<html><body>" + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) + "</body></html>"
 
 
 def timed(fn) -> float:
@@ -51,28 +92,83 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def baselines(pages: list[str], sample_mb: float) -> dict[str, float]:
+    """MB/s of each baseline; the slow ones on the first pages up to sample_mb."""
+    speeds = {}
+    mb = sum(len(p.encode("utf-8")) for p in pages) / 1e6
+    speeds["line rule (plain Python)"] = mb / timed(lambda: [line_rule(p) for p in pages])
+    sample, size = [], 0
+    for p in pages:
+        if size >= sample_mb * 1e6:
+            break
+        sample.append(p)
+        size += len(p.encode("utf-8"))
+    smb = size / 1e6
+    try:
+        import trafilatura
+
+        docs = [as_html(p) for p in sample]
+        speeds["trafilatura"] = smb / timed(lambda: [trafilatura.extract(d) for d in docs])
+    except ImportError:
+        print("trafilatura not installed: pip install -e '.[bench]'")
+    try:
+        import jieba
+        import justext
+
+        jieba.setLogLevel(60)
+        jieba.initialize()
+
+        def run_justext():
+            for p in sample:
+                justext.justext(as_html(p, words=jieba.lcut), CHINESE_STOPWORDS)
+
+        speeds["jusText (jieba words)"] = smb / timed(run_justext)
+    except ImportError:
+        print("justext not installed: pip install -e '.[bench]'")
+    return speeds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=20.0, help="corpus size in MB")
+    parser.add_argument("--mb", type=float, default=50.0, help="corpus size in MB")
+    parser.add_argument("--sample-mb", type=float, default=2.0, help="sample for the slow baselines, MB")
+    parser.add_argument("--long-mb", type=float, default=200.0, help="size of the one-line input, MB (0: skip)")
+    parser.add_argument("--jobs", type=int, default=2, help="processes for the parallel run")
     args = parser.parse_args()
+    cli = [sys.executable, "-m", "classifier", "filter"]
     with tempfile.TemporaryDirectory() as tmp:
         corpus_dir = Path(tmp) / "pages"
         corpus_dir.mkdir()
-        pages, size = build_corpus(args.mb)
+        pages = build_corpus(args.mb)
         for k, page in enumerate(pages):  # one file per page, as scraping jobs write them
             (corpus_dir / f"{k:06d}.txt").write_text(page, encoding="utf-8")
-        mb = size / 1e6
-        rule_s = timed(lambda: [line_rule(p) for p in pages])
-        cli_s = timed(lambda: subprocess.run([sys.executable, "-m", "classifier", "filter", str(corpus_dir)],
-                                             check=True, stdout=subprocess.DEVNULL))
-        small = corpus_dir / "000000.txt"
-        start_s = timed(lambda: subprocess.run([sys.executable, "-m", "classifier", "filter", str(small)],
-                                               check=True, stdout=subprocess.DEVNULL))
-    print(f"corpus: {mb:.1f} MB, {len(pages)} pages")
-    print(f"line rule (plain Python)     {mb / rule_s:8.2f} MB/s")
-    print(f"classifier filter, 1 process {mb / cli_s:8.2f} MB/s  {len(pages) / cli_s:8.0f} docs/s  "
-          f"= {rule_s / cli_s:.2f} x line rule")
-    print(f"start-up + one small file    {start_s:8.2f} s")
+        mb = sum(len(p.encode("utf-8")) for p in pages) / 1e6
+        small = Path(tmp) / "small.txt"
+        small.write_text(next(p for p in pages if 4000 <= len(p.encode("utf-8")) <= 6000), encoding="utf-8")
+        start_s, _ = run(cli + [str(small)])
+        one_s, one_mem = run(cli + [str(corpus_dir)])
+        par_s, _ = run(cli + [str(corpus_dir), "--jobs", str(args.jobs)])
+        long_line = None
+        if args.long_mb:
+            piece = "".join(p.replace("\n", " ") for p in pages[:200])
+            long_path = Path(tmp) / "long.txt"
+            with open(long_path, "w", encoding="utf-8") as f:
+                written = 0
+                while written < args.long_mb * 1e6:
+                    f.write(piece)
+                    written += len(piece.encode("utf-8"))
+            long_line = run(cli + [str(long_path)]) + (written / 1e6,)
+        speeds = baselines(pages, args.sample_mb)
+    ours = mb / one_s
+    print(f"corpus: {mb:.1f} MB, {len(pages)} pages (labeled/ shuffled, body sentences reordered per copy)")
+    print(f"classifier filter, 1 process    {ours:8.2f} MB/s  {len(pages) / one_s:8.0f} docs/s  peak {one_mem} MB")
+    print(f"classifier filter, --jobs {args.jobs}     {mb / par_s:8.2f} MB/s  = {one_s / par_s:.2f} x one process")
+    print(f"start-up + one 5 KB page        {start_s:8.2f} s")
+    if long_line:
+        seconds, memory, size = long_line
+        print(f"one line of {size:.0f} MB             {size / seconds:8.2f} MB/s  peak {memory} MB")
+    for name, speed in speeds.items():
+        print(f"{name:<31} {speed:8.2f} MB/s  filter = {ours / speed:.2f} x")
 
 
 if __name__ == "__main__":
