@@ -96,8 +96,12 @@ class Labeler:
         revised = np.exp(self.context.predict_log_proba(context_features(proba, lengths)))
         # Spam is injected, unrelated to what surrounds it: its evidence is the unit's own, and the
         # page-level pass may not talk the line model out of it.
-        revised[:, SPAM] = np.maximum(revised[:, SPAM], proba[:, SPAM])
-        return np.log(np.maximum(revised / revised.sum(axis=1, keepdims=True), 1e-12))
+        # The other labels share what spam leaves, in the proportions the pass gave them.
+        spam = np.maximum(revised[:, SPAM], proba[:, SPAM])
+        revised[:, SPAM] = 0.0
+        revised *= ((1.0 - spam) / np.maximum(revised.sum(axis=1), 1e-12))[:, None]
+        revised[:, SPAM] = spam
+        return np.log(np.maximum(revised, 1e-12))
 
     def _decode(self, lines: list[str], units: list[Unit], lengths: np.ndarray, log_proba: np.ndarray) -> list[LineLabel]:
         same_line = np.array([u.part > 0 for u in units], dtype=bool)
