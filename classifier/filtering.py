@@ -30,6 +30,19 @@ BATCH_LINES = 20_000
 SPAM = LABELS.index("spam")
 
 
+def batches(documents: list[list[str]]) -> list[list[list[str]]]:
+    """The groups of documents scored together (and counted together for repeats), in order."""
+    out: list[list[list[str]]] = [[]]
+    size = 0
+    for lines in documents:
+        out[-1].append(lines)
+        size += len(lines)
+        if size >= BATCH_LINES:
+            out.append([])
+            size = 0
+    return [batch for batch in out if batch]
+
+
 @dataclass(frozen=True)
 class LineLabel:
     """The label of a line (1-based `line`) or of the segment [start, end) within it."""
@@ -61,18 +74,7 @@ class Labeler:
         `repeats` (a `repeats.RepeatCounter`) shares repeated-line evidence across the documents
         and across calls; without it each document is labeled on its own.
         """
-        out: list[list[LineLabel]] = []
-        batch: list[list[str]] = []
-        size = 0
-        for lines in documents:
-            batch.append(lines)
-            size += len(lines)
-            if size >= BATCH_LINES:
-                out.extend(self._label_batch(batch, repeats))
-                batch, size = [], 0
-        if batch:
-            out.extend(self._label_batch(batch, repeats))
-        return out
+        return [labels for batch in batches(documents) for labels in self._label_batch(batch, repeats)]
 
     def _label_batch(self, documents: list[list[str]], repeats=None) -> list[list[LineLabel]]:
         X, docs = featurize(documents, self.settings, repeats)

@@ -1,8 +1,9 @@
 """Labeling a stream of document batches in one process or in N worker processes.
 
-Results come back in input order. Repeated-line evidence is counted in the calling process,
-in input order, and handed to the workers with their batch: labels do not depend on how many
-processes run or which worker takes which batch.
+Results come back in input order. With workers, repeated-line evidence is counted in the
+calling process, in input order and in the same groups one process would count them in, and
+handed to the workers with their batch: labels do not depend on how many processes run or
+which worker takes which batch.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .filtering import batches as scoring_batches
 from .segment import units
 
 # Batches in flight per worker: enough to keep workers busy, few enough to keep memory flat.
@@ -54,13 +56,17 @@ def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], co
 
     With jobs > 1, `model` is loaded by each worker (None: the shipped model).
     """
-    def counted(documents):
-        return GivenCounts(counter.observe(unit_texts(documents))) if counter is not None else None
-
     if jobs <= 1:
         for tag, documents in batches:
-            yield tag, labeler.label_documents(documents, counted(documents))
+            yield tag, labeler.label_documents(documents, counter)
         return
+
+    def counted(documents):
+        # Counted in the groups `label_documents` would count them in, so labels match one process.
+        if counter is None:
+            return None
+        return GivenCounts([c for group in scoring_batches(documents) for c in counter.observe(unit_texts(group))])
+
     with multiprocessing.Pool(jobs, initializer=_init, initargs=(str(model) if model else None,)) as pool:
         pending: list[tuple[object, object]] = []
         for tag, documents in batches:
