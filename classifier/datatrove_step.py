@@ -19,6 +19,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from .filtering import body_text, dropped_lines
+from .reading import normalize_newlines
 from .segment import split_lines
 
 DROPPED_KEY = "classifier_dropped"
@@ -51,7 +52,7 @@ class BodyFilter(BaseFilter):
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
         self._setup()
-        documents = [split_lines(doc.text.replace("\r\n", "\n").replace("\r", "\n")) for doc in batch]
+        documents = [split_lines(normalize_newlines(doc.text)) for doc in batch]
         results: list[bool | tuple[bool, str]] = []
         for doc, lines, labels in zip(batch, documents, self._labeler.label_documents(documents, self._counter)):
             doc.text = body_text(lines, labels)

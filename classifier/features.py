@@ -154,8 +154,13 @@ SENTENCE_END_CODES = np.array([ord(c) for c in "。!?;…"], dtype=np.uint32)
 COMMA_CODES = np.array([ord(c) for c in ",、，"], dtype=np.uint32)
 
 
+def _joined(texts: list[str]) -> tuple[str, np.ndarray]:
+    """Texts (holding no newline) joined by newlines, and where each starts."""
+    return "\n".join(texts), np.concatenate([[0], np.cumsum([len(t) + 1 for t in texts])[:-1]]).astype(np.int64)
+
+
 def _per_text(pattern: re.Pattern, joined: str, starts: np.ndarray) -> np.ndarray:
-    """Matches of `pattern` in each of the texts joined at `starts`."""
+    """Matches of `pattern` in each of the texts joined at `starts` (see `_joined`)."""
     positions = [m.start() for m in pattern.finditer(joined)]
     if not positions:
         return np.zeros(len(starts))
@@ -177,9 +182,8 @@ def _flags(lines: list[str], texts: list[str]) -> np.ndarray:
     """Pattern flags of each unit, from its head and tail (texts stripped); one regex pass per flag."""
     cap = FLAG_HEAD + FLAG_TAIL
     windows = [t if len(t) <= cap else t[:FLAG_HEAD] + " " + t[-FLAG_TAIL:] for t in texts]
-    joined = "\n".join(windows)
+    joined, starts = _joined(windows)
     sizes = np.array([len(w) for w in windows])
-    starts = np.concatenate([[0], np.cumsum(sizes + 1)[:-1]])
     codes = np.frombuffer("".join(windows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     counts = _char_counts(codes, sizes, SEPARATORS + BRACKET_CHARS + "。")
     separators = counts[:, : len(SEPARATORS)]
@@ -188,9 +192,7 @@ def _flags(lines: list[str], texts: list[str]) -> np.ndarray:
     lasts = np.array([ord(w[-1]) if w else 0 for w in windows], dtype=np.uint32)
     ends = [np.isin(lasts, [ord(c) for c in chars]) for chars in ("。！？!?…”\"", ":：", "，,、；;", ")）]】>》")]
     found = [_per_text(p, joined, starts) > 0 for p in _JOINED_FLAGS]
-    tails = [w[-TAIL_DATE_CHARS:][::-1] for w in windows]
-    tail_starts = np.concatenate([[0], np.cumsum([len(t) + 1 for t in tails])[:-1]])
-    found.insert(5, _per_text(_TRAILING_DATE_REVERSED, "\n".join(tails), tail_starts) > 0)
+    found.insert(5, _per_text(_TRAILING_DATE_REVERSED, *_joined([w[-TAIL_DATE_CHARS:][::-1] for w in windows])) > 0)
     indent = [line[:1] == "\u3000" or line[:2].isspace() and len(line) > 1 for line in lines]
     sep_max = separators.max(axis=1)
     return np.column_stack([
@@ -334,9 +336,7 @@ def _unit_text(stripped: list[str]) -> np.ndarray:
         changed = np.bincount(owner[a != b], minlength=n)
         out[:, 0] = np.minimum(changed / np.maximum(sizes - 1, 1) * 4, 1.0)
     else:  # a conversion changed lengths somewhere: compare unit by unit
-        for r, (head, simple_head) in enumerate(zip(heads, simple.split("\n"))):
-            if len(head) == len(simple_head):
-                out[r, 0] = min(sum(x != y for x, y in zip(head, simple_head)) / max(len(head), 1) * 4, 1.0)
+        out[:, 0] = [_changed_share(head, simple_head) for head, simple_head in zip(heads, simple.split("\n"))]
     short = "\n".join(s[:MARKER_CHARS] if len(s) <= MARKER_CHARS * 2 else "" for s in stripped)
     short = to_simplified(strip_pinyin(short)).split("\n")
     if len(short) == n:
@@ -344,8 +344,8 @@ def _unit_text(stripped: list[str]) -> np.ndarray:
         out[:, 2] = [bool(LIST_MARKER_HEADING.match(s)) for s in short]
     cap = EDITOR_HEAD + EDITOR_TAIL
     windows = [s if len(s) <= cap else s[:EDITOR_HEAD] + " " + s[-EDITOR_TAIL:] for s in stripped]
-    starts = np.concatenate([[0], np.cumsum([len(w) + 1 for w in windows])[:-1]])
-    out[:, 3] = _per_text(_EDITOR_NOTE_M, to_simplified("\n".join(windows)), starts) > 0
+    joined, starts = _joined(windows)
+    out[:, 3] = _per_text(_EDITOR_NOTE_M, to_simplified(joined), starts) > 0
     return out
 
 
@@ -385,7 +385,10 @@ def _context(lines: list[str], us: list[Unit], stripped: list[str], base: np.nda
 def _traditional_share(text: str) -> float:
     """Share of a line's first characters that simplification changes: its script."""
     head = text[:FLAG_HEAD]
-    simple = to_simplified(head)
+    return _changed_share(head, to_simplified(head))
+
+
+def _changed_share(head: str, simple: str) -> float:
     if len(simple) != len(head):
         return 0.0
     return min(sum(a != b for a, b in zip(head, simple)) / max(len(head), 1) * 4, 1.0)
@@ -397,15 +400,9 @@ START, END, GAP = "\x02", "\x03", "\x04"
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-CONTROLS = {c: " " for c in range(32)}
-
-
 def window(line: str, settings: FeatureSettings) -> str:
     """Head and tail of a line: the only part of it that lexical features read."""
-    text = line.strip().translate(CONTROLS)
-    if len(text) <= settings.head_chars + settings.tail_chars:
-        return START + text + END
-    return START + text[: settings.head_chars] + GAP + text[-settings.tail_chars :] + END
+    return _windows([line.replace("\n", " ")], settings)[0]
 
 
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")

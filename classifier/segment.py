@@ -262,7 +262,7 @@ def units(lines: list[str]) -> list[Unit]:
                 mine.append((start - offset, min(stop, end) - offset, kind))
             k += 1
         if line.strip():
-            segments = split_line(line, mine) if mine or len(line) >= HEAD_LINE else [(0, len(line), 0)]
+            segments = split_line(line, mine)
             parts = len(segments)
             for part, (start, stop, kind) in enumerate(segments):
                 out.append(Unit(i, start, stop, kind, part, parts))
