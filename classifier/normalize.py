@@ -26,8 +26,17 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def to_simplified(text: str) -> str:
-    return _converter().convert(text)
+    """Traditional to simplified, length kept where characters map one to one. Lone surrogates
+    (text from JSON escapes can hold them) cannot go through the converter's UTF-8: they read
+    as U+FFFD, one for one."""
+    try:
+        return _converter().convert(text)
+    except UnicodeEncodeError:
+        return _converter().convert(SURROGATE.sub("\ufffd", text))
 
 
 def strip_pinyin(text: str) -> str:
