@@ -171,7 +171,9 @@ def load_labeled(root: str | Path) -> list[Document]:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{path}:1: cannot read as UTF-8: {exc}")
             continue
-        site = path.parent.name if path.parent != root else path.stem
+        # The site is the first folder under the root (labeled/<site>/.../<doc>.tsv).
+        parts = path.relative_to(root).parts if path != root else ()
+        site = parts[0] if len(parts) > 1 else path.stem if parts else path.parent.name
         doc, found = parse_labeled(content, str(path), site)
         problems.extend(found)
         if doc:
