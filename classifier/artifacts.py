@@ -6,11 +6,14 @@ Loading never executes code from the files.
 """
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import platform
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata, resources
 from pathlib import Path
@@ -44,7 +47,7 @@ def default_model_dir() -> Path:
 
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
-    for dist in ("classifier", "numpy", "scipy", "scikit-learn", "jieba", "opencc"):
+    for dist in ("classifier", "numpy", "scipy", "scikit-learn", "jieba", "rjieba", "opencc"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -85,11 +88,31 @@ os.umask(_UMASK)
 def write_atomic(path: Path, write, binary: bool = False) -> None:
     """Write through `write(file)` to a temporary file beside `path`, then rename it into place:
     readers see the old file or the whole new one, never half of it."""
+    with atomic_file(path, binary) as f:
+        write(f)
+
+
+@contextmanager
+def atomic_file(path: Path, binary: bool = False, compress: bool = False):
+    """A file object writing to a temporary file beside `path`, renamed into place when the
+    block ends normally and removed when it raises (an interrupted run leaves nothing half
+    written). `compress` writes gzip."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8", newline=None if binary else "") as f:
-            write(f)
+        with os.fdopen(fd, "wb") as raw:
+            sink = gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) if compress else raw
+            try:
+                if binary:
+                    yield sink
+                else:
+                    text = io.TextIOWrapper(sink, encoding="utf-8", newline="")
+                    yield text
+                    text.flush()
+                    text.detach()
+            finally:
+                if compress:
+                    sink.close()
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -44,6 +46,11 @@ def _counter(enabled: bool):
 class Format(str, Enum):
     jsonl = "jsonl"
     tsv = "tsv"
+    labeled = "labeled"
+
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line on stderr.")]
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json.gz")
 
 
 def _err(message: str) -> None:
@@ -73,18 +80,24 @@ def _documents(paths: list[str] | None, encoding: str | None, failures: list) ->
         yield source, text
 
 
-def _labeled(labeler, paths, encoding, failures, counter, jobs: int, model: Path | None):
-    """(source, lines, labels) for every readable input document, in input order."""
+def _labeled(labeler, items: Iterator[tuple[object, str | None]], counter, jobs: int, model: Path | None):
+    """(tag, lines, labels) for every (tag, text) item, in input order. Items without text
+    (inputs that failed) pass through as (tag, None, None); a document the labeler failed on
+    comes as (tag, None, the exception)."""
     from .parallel import label_batches
 
     def batches():
-        for batch in _batches(_documents(paths, encoding, failures)):
-            docs = [split_lines(text) for _, text in batch]
+        for batch in _batches(items):
+            docs = [split_lines(text) for _, text in batch if text is not None]
             yield (batch, docs), docs
 
     for (batch, docs), labels in label_batches(labeler, batches(), counter, jobs, model):
-        for (source, _), lines, doc_labels in zip(batch, docs, labels):
-            yield source, lines, doc_labels
+        done = iter(zip(docs, labels))
+        for tag, text in batch:
+            lines, doc_labels = next(done) if text is not None else (None, None)
+            if isinstance(doc_labels, Exception):
+                lines = None
+            yield tag, lines, doc_labels
 
 
 def _batches(items: Iterator, size: int = DOC_BATCH) -> Iterator[list]:
@@ -103,19 +116,78 @@ def filter_(
     paths: Paths = None,
     model: ModelOpt = None,
     output_dir: Annotated[Path | None, typer.Option(
-        "--output-dir", "-o", help="Write one body file per input, same relative path and name.")] = None,
+        "--output-dir", "-o", help="Write one output file per input, same relative path and name.")] = None,
     encoding: EncodingOpt = None,
     repeats: RepeatsOpt = True,
     jobs: JobsOpt = 1,
+    jsonl: Annotated[bool, typer.Option(
+        "--jsonl", help="Inputs are JSONL (one object per line, .gz too): write each record with its body.")] = False,
+    text_field: Annotated[str, typer.Option(help="JSONL: the field holding the page text.")] = "text",
+    body_field: Annotated[str | None, typer.Option(
+        help="JSONL: write the body to this field (default: replace the text field).")] = None,
+    dropped_field: Annotated[str | None, typer.Option(
+        help="JSONL: also write the lines dropped per label, e.g. {\"chrome\": 12, \"spam\": 1}, to this field.")] = None,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Print the body text of each page (line breaks kept), or write it under --output-dir."""
+    """Print the body text of each page (line breaks kept), or write it under --output-dir.
+
+    With --jsonl, every input line gives one output line, in order: the record with its body,
+    other fields unchanged; a line that cannot be filtered keeps its fields and gains
+    "classifier_error" (a line that is not JSON is kept under "classifier_raw").
+    """
+    labeler = _load_model(model)
+    run = _Run("filter", quiet)
+    with run:
+        if jsonl:
+            _filter_jsonl(labeler, paths, output_dir, text_field, body_field or text_field, dropped_field,
+                          _counter(repeats), jobs, model, run)
+        else:
+            _filter_files(labeler, paths, output_dir, encoding, _counter(repeats), jobs, model, run)
+    raise typer.Exit(1 if run.tally.errors else 0)
+
+
+@dataclass
+class _Run:
+    """A command's tally, progress bar and closing summary line (stderr)."""
+
+    command: str
+    quiet: bool
+
+    def __post_init__(self):
+        from .progress import Progress, Tally
+
+        self.tally = Tally()
+        self.failures: list = []
+        self.progress = Progress(self.quiet)
+
+    def done(self, lines, labels) -> dict[str, int]:
+        self.progress.update()
+        return self.tally.add(lines, labels)
+
+    def fail(self, message: str) -> None:
+        self.tally.errors += 1
+        _err(f"error: {message}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.close()
+        self.tally.errors += len(self.failures)
+        if not self.quiet and exc[0] is None:
+            _err(self.tally.summary(self.command))
+
+
+def _filter_files(labeler, paths, output_dir, encoding, counter, jobs, model, run: _Run) -> None:
     from .filtering import body_text
 
-    labeler = _load_model(model)
-    counter = _counter(repeats)
-    failures: list = []
     out = sys.stdout
-    for source, lines, labels in _labeled(labeler, paths, encoding, failures, counter, jobs, model):
+    items = _documents(paths, encoding, run.failures)
+    for source, lines, labels in _labeled(labeler, items, counter, jobs, model):
+        if lines is None:
+            run.fail(f"{source.name}: cannot label: {labels!r}")
+            continue
+        run.done(lines, labels)
         body = body_text(lines, labels)
         if output_dir is not None:
             text = body + "\n" if body else ""
@@ -123,7 +195,63 @@ def filter_(
         elif body:
             out.write(body + "\n")
     out.flush()
-    raise typer.Exit(1 if failures else 0)
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """Marks, in the stream of records, where the records of a new input begin."""
+
+    source: Source
+
+
+def _jsonl_items(paths, text_field: str, run: _Run) -> Iterator[tuple[object, str | None]]:
+    from .jsonl import read_records
+
+    for source in iter_sources(paths or [], JSONL_SUFFIXES):
+        if isinstance(source, InputError):
+            run.fail(str(source))
+            continue
+        yield _Opened(source), None
+        try:
+            for record in read_records(source.path, text_field):
+                if record.error:
+                    run.fail(f"{record.where()}: {record.error}")
+                    yield record, None
+                else:
+                    yield record, record.data[text_field]
+        except OSError as exc:
+            run.fail(f"{source.name}: cannot read: {exc.strerror or exc}")
+
+
+def _filter_jsonl(labeler, paths, output_dir, text_field, body_field, dropped_field, counter, jobs, model,
+                  run: _Run) -> None:
+    from .filtering import body_text
+    from .jsonl import dumps, error_output
+
+    with ExitStack() as outputs:
+        out = sys.stdout
+        for tag, lines, labels in _labeled(labeler, _jsonl_items(paths, text_field, run), counter, jobs, model):
+            if isinstance(tag, _Opened):
+                if output_dir is not None:
+                    outputs.close()  # the previous input's output is complete: rename it into place
+                    relative = tag.source.relative if tag.source.path else Path("stdin.jsonl")
+                    target = output_dir / relative
+                    out = outputs.enter_context(artifacts.atomic_file(target, compress=target.name.endswith(".gz")))
+                continue
+            if lines is None:
+                if isinstance(labels, Exception):
+                    tag.error = f"cannot label: {labels!r}"
+                    run.fail(f"{tag.where()}: {tag.error}")
+                out.write(dumps(error_output(tag)) + "\n")
+                continue
+            dropped = run.done(lines, labels)
+            record = dict(tag.data)
+            record[body_field] = body_text(lines, labels)
+            if dropped_field:
+                record[dropped_field] = dropped
+            out.write(dumps(record) + "\n")
+        if output_dir is None:
+            out.flush()
 
 
 @app.command()
@@ -131,26 +259,94 @@ def label(
     paths: Paths = None,
     model: ModelOpt = None,
     format: Annotated[Format, typer.Option(
-        "--format", "-f", help="jsonl: one object per line; tsv: path, line, start, end, label, score.")] = Format.jsonl,
+        "--format", "-f", help="jsonl: one object per line; tsv: path, line, start, end, label, score; "
+                               "labeled: pre-labeled files in the labeled/ format, to correct and train on.")] = Format.jsonl,
+    output_dir: Annotated[Path | None, typer.Option(
+        "--output-dir", "-o", help="With --format labeled: write <name>.tsv per page here (e.g. labeled/<site>/).")] = None,
+    explain: Annotated[bool, typer.Option(
+        help="Show each line's label, probability and the features that weighed most (one process).")] = False,
+    view: Annotated[bool, typer.Option(help="Print each page with its labels as colours (B body, C chrome, S spam).")] = False,
     encoding: EncodingOpt = None,
     repeats: RepeatsOpt = True,
     jobs: JobsOpt = 1,
+    quiet: QuietOpt = False,
 ) -> None:
     """Print one record per line (or segment): path, 1-based line, start/end offsets, label, score."""
+    if explain and view:
+        _err("error: --explain and --view are two views of the labels: pick one")
+        raise typer.Exit(2)
+    if output_dir is not None and format is not Format.labeled:
+        _err("error: --output-dir goes with --format labeled (other formats print to stdout)")
+        raise typer.Exit(2)
     labeler = _load_model(model)
     counter = _counter(repeats)
-    failures: list = []
+    run = _Run("label", quiet)
+    with run:
+        items = _documents(paths, encoding, run.failures)
+        if explain:
+            _explain(labeler, items, counter, run)
+        else:
+            _print_labels(_labeled(labeler, items, counter, jobs, model), format, output_dir, view, run)
+    raise typer.Exit(1 if run.tally.errors else 0)
+
+
+def _print_labels(labeled, format: Format, output_dir: Path | None, view: bool, run: _Run) -> None:
+    from .render import coloured_lines, labeled_rows, legend
+
     out = sys.stdout
-    for source, _, labels in _labeled(labeler, paths, encoding, failures, counter, jobs, model):
-        for item in labels:
-            if format is Format.jsonl:
-                record = {"path": source.name, "line": item.line, "start": item.start, "end": item.end,
-                          "label": item.label, "score": item.score}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    style = _style(view)
+    if view:
+        typer.echo(legend(style), color=True)
+    for source, lines, labels in labeled:
+        if lines is None:
+            run.fail(f"{source.name}: cannot label: {labels!r}")
+            continue
+        run.done(lines, labels)
+        if view:
+            typer.echo(style(f"== {source.name}", None, bold=True), color=True)
+            for row in coloured_lines(lines, labels, style):
+                typer.echo(row, color=True)
+        elif format is Format.labeled:
+            rows, problems = labeled_rows(lines, labels, source.name)
+            for problem in problems:
+                _err(f"warning: {problem}")
+            text = "\n".join(rows) + "\n"
+            if output_dir is None:
+                out.write(text)
             else:
-                out.write(f"{source.name}\t{item.line}\t{item.start}\t{item.end}\t{item.label}\t{item.score}\n")
+                target = output_dir / source.relative.with_suffix(".tsv")
+                artifacts.write_atomic(target, lambda f, text=text: f.write(text))
+        else:
+            for item in labels:
+                if format is Format.jsonl:
+                    record = {"path": source.name, "line": item.line, "start": item.start, "end": item.end,
+                              "label": item.label, "score": item.score}
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                else:
+                    out.write(f"{source.name}\t{item.line}\t{item.start}\t{item.end}\t{item.label}\t{item.score}\n")
     out.flush()
-    raise typer.Exit(1 if failures else 0)
+
+
+def _style(enabled: bool):
+    """Colours for --view; plain text when NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    if not enabled or os.environ.get("NO_COLOR"):
+        return lambda text, fg, **kw: text
+    return lambda text, fg, **kw: typer.style(text, fg=fg, **kw)
+
+
+def _explain(labeler, items, counter, run: _Run) -> None:
+    from .explain import explain_batch, format_explanation
+    from .filtering import batches
+
+    for batch in _batches(items):
+        docs = [split_lines(text) for _, text in batch]
+        results = [r for group in batches(docs) for r in explain_batch(labeler, group, counter)]
+        for (source, _), lines, (labels, explained) in zip(batch, docs, results):
+            run.done(lines, labels)
+            for e in explained:
+                typer.echo(format_explanation(e, lines[e.line - 1][e.start : e.end], source.name))
 
 
 @app.command()
@@ -219,5 +415,32 @@ def evaluate(
         typer.echo("\n" + format_pattern_report(score_by_pattern(docs, predictions)))
 
 
+@app.command()
+def info(model: ModelOpt = None) -> None:
+    """Describe a model in words: labels, training data (size, hash), cross-validated scores, versions."""
+    from .modelcard import describe
+
+    directory = model or artifacts.default_model_dir()
+    try:
+        meta = artifacts.read_meta(directory)
+    except ClassifierError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2) from None
+    typer.echo(describe(meta, str(directory)))
+    try:
+        artifacts.load(directory)
+    except ClassifierError as exc:
+        typer.echo(f"usable       no: {exc}")
+        raise typer.Exit(2) from None
+    typer.echo("usable       yes")
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        # The reader went away (`classifier filter ... | head`): stop quietly, as other filters do.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

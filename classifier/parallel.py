@@ -47,7 +47,26 @@ def _init(model: str | None) -> None:
 
 def _work(task: tuple[list[list[str]], GivenCounts | None]):
     documents, counts = task
-    return _labeler.label_documents(documents, counts)
+    return label_safely(_labeler, documents, counts)
+
+
+def label_safely(labeler, documents: list[list[str]], counter=None) -> list:
+    """Labels of each document, or the exception that labeling it raised: a document that
+    breaks the labeler must not cost the others in its batch their labels."""
+    try:
+        return labeler.label_documents(documents, counter)
+    except Exception:  # noqa: BLE001 - reported per document by the caller
+        if len(documents) == 1:
+            return [_failure(labeler, documents[0])]
+        # Relabel one by one (without shared counts: the batch's were spent) to find the culprit.
+        return [_failure(labeler, doc) for doc in documents]
+
+
+def _failure(labeler, document: list[str]):
+    try:
+        return labeler.label_documents([document])[0]
+    except Exception as exc:  # noqa: BLE001
+        return exc
 
 
 def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], counter=None, jobs: int = 1,
@@ -58,7 +77,7 @@ def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], co
     """
     if jobs <= 1:
         for tag, documents in batches:
-            yield tag, labeler.label_documents(documents, counter)
+            yield tag, label_safely(labeler, documents, counter)
         return
 
     def counted(documents):

@@ -1,0 +1,163 @@
+"""`filter --jsonl` in pipes and on files, and the run summary."""
+import gzip
+import json
+
+from typer.testing import CliRunner
+
+from classifier import artifacts
+from classifier.cli import app
+from classifier.filtering import body_text
+from classifier.segment import split_lines
+
+runner = CliRunner()
+
+
+def invoke(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def records(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def body_alone(model, text: str) -> str:
+    lines = split_lines(text)
+    return body_text(lines, artifacts.load(model).label_documents([lines])[0])
+
+
+def test_jsonl_stdin_to_stdout_keeps_other_fields(tiny_model, sample_page):
+    rows = [{"id": 1, "url": "http://a.example/1", "text": sample_page, "meta": {"k": [1, 2]}},
+            {"id": 2, "text": "同志们：\n　　我们要认真抓好落实，确保各项任务圆满完成。", "lang": "zh"}]
+    stdin = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    result = invoke("filter", "--jsonl", "--model", tiny_model, "--no-repeats", "-q", input=stdin.encode("utf-8"))
+    assert result.exit_code == 0, result.output
+    out = records(result.stdout)
+    assert [r["id"] for r in out] == [1, 2]
+    for given, got in zip(rows, out):
+        assert list(got) == list(given)  # same fields, same order
+        assert {k: v for k, v in got.items() if k != "text"} == {k: v for k, v in given.items() if k != "text"}
+        assert got["text"] == body_alone(tiny_model, given["text"])
+    assert "ICP" not in out[0]["text"] and "同志们：" in out[0]["text"]
+    assert result.stderr == ""  # --quiet: no summary
+
+
+def test_jsonl_body_field_and_dropped_counts(tiny_model, sample_page, tmp_path):
+    path = tmp_path / "pages.jsonl"
+    path.write_text(json.dumps({"content": sample_page}, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = invoke("filter", "--jsonl", path, "--model", tiny_model, "--text-field", "content",
+                    "--body-field", "body", "--dropped-field", "dropped")
+    assert result.exit_code == 0
+    [got] = records(result.stdout)
+    assert got["content"] == sample_page  # the text field is untouched when the body goes elsewhere
+    assert got["body"] == body_alone(tiny_model, sample_page)
+    lines = split_lines(sample_page)
+    kept = set(got["body"].split("\n"))
+    dropped_with_text = [line for line in lines if line.strip() and line not in kept]
+    assert sum(got["dropped"].values()) == len(dropped_with_text) > 0
+    assert set(got["dropped"]) <= {"chrome", "spam"}
+
+
+def test_jsonl_bad_records_are_reported_and_kept_in_place(tiny_model, sample_page, tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    good = json.dumps({"id": "a", "text": sample_page}, ensure_ascii=False)
+    path.write_text("\n".join([good, "{not json", '{"id": "c"}', '[1, 2]', '{"id": "e", "text": 5}', "",
+                               good.replace('"a"', '"f"')]) + "\n", encoding="utf-8")
+    result = invoke("filter", "--jsonl", path, "--model", tiny_model)
+    assert result.exit_code == 1
+    out = records(result.stdout)
+    assert len(out) == 6  # one output line per non-blank input line, in order
+    assert out[0]["id"] == "a" and out[5]["id"] == "f" and out[0]["text"] == out[5]["text"]
+    assert out[1] == {"classifier_raw": "{not json", "classifier_error": out[1]["classifier_error"]}
+    assert out[2]["id"] == "c" and "'text' is missing" in out[2]["classifier_error"]
+    assert out[3]["classifier_raw"] == "[1, 2]"
+    assert out[4]["text"] == 5 and "int, not a string" in out[4]["classifier_error"]
+    for number in (2, 3, 4, 5):
+        assert f"{path}:{number}: " in result.stderr
+    assert "filter: 2 documents" in result.stderr and "4 errors" in result.stderr
+
+
+def test_jsonl_gzip_files_to_output_dir(tiny_model, sample_page, tmp_path):
+    src = tmp_path / "in"
+    (src / "part").mkdir(parents=True)
+    lines = [json.dumps({"n": k, "text": sample_page}, ensure_ascii=False) for k in range(3)]
+    with gzip.open(src / "part" / "a.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    (src / "b.jsonl").write_text(lines[0] + "\n", encoding="utf-8")
+    (src / "empty.jsonl").write_text("", encoding="utf-8")
+    (src / "notes.txt").write_text("not a JSONL input", encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("filter", "--jsonl", src, "-o", out, "--model", tiny_model)
+    assert result.exit_code == 0, result.output
+    with gzip.open(out / "part" / "a.jsonl.gz", "rt", encoding="utf-8") as f:
+        a = records(f.read())
+    assert [r["n"] for r in a] == [0, 1, 2] and "同志们：" in a[0]["text"]
+    assert records((out / "b.jsonl").read_text(encoding="utf-8"))[0]["text"] == a[0]["text"]
+    assert (out / "empty.jsonl").read_text(encoding="utf-8") == ""  # every input gets its output
+    assert not (out / "notes.txt").exists()
+    assert not [p for p in out.rglob(".*")]  # no temporary files left
+
+
+def test_jsonl_truncated_gzip_keeps_what_was_read(tiny_model, sample_page, tmp_path):
+    data = gzip.compress("".join(json.dumps({"n": k, "text": sample_page}, ensure_ascii=False) + "\n"
+                                 for k in range(40)).encode("utf-8"))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    result = invoke("filter", "--jsonl", path, "--model", tiny_model)
+    assert result.exit_code == 1
+    out = records(result.stdout)
+    good = [r for r in out if "classifier_error" not in r]
+    assert good and [r["n"] for r in good] == list(range(len(good)))
+    assert "stream ends early" in out[-1]["classifier_error"]
+    assert f"{path}:{len(good) + 1}: stream ends early" in result.stderr
+
+
+def test_jsonl_lone_surrogates_round_trip_escaped(tiny_model):
+    line = '{"id": 1, "text": "同志们：\\n　　我们要认真\\ud800抓好落实，确保各项任务圆满完成。"}\n'
+    result = invoke("filter", "--jsonl", "--model", tiny_model, "--body-field", "body", input=line.encode("utf-8"))
+    assert result.exit_code == 0, result.output
+    assert "\\ud800" in result.stdout  # written as the escape it came in as
+    [got] = records(result.stdout)
+    assert got["text"] == "同志们：\n　　我们要认真\ud800抓好落实，确保各项任务圆满完成。"
+    assert isinstance(got["body"], str)
+
+
+def test_plain_files_summary_line(tiny_model, sample_page, tmp_path):
+    (tmp_path / "a.txt").write_text(sample_page, encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    result = invoke("filter", tmp_path, "--model", tiny_model)
+    assert result.exit_code == 1
+    summary = result.stderr.strip().splitlines()[-1]
+    lines = split_lines(sample_page)
+    kept = [line for line in result.stdout.splitlines() if line.strip()]
+    # A line counts as dropped when any of its text was (a pasted notice cut out of a kept line too).
+    dropped = sum(1 for line in lines if line.strip() and line not in set(kept))
+    assert summary.startswith("filter: 1 document, ")
+    assert f"{len(kept)} lines kept" in summary and "1 error" in summary
+    counts = [int(part.split()[0]) for part in summary.split("dropped ")[1].split(";")[0].split(", ")]
+    assert sum(counts) == dropped
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from classifier.progress import Progress
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with Progress() as progress:
+        progress.update()
+        assert progress.bar is None  # stderr is not a terminal: silent
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with Progress(quiet=True) as progress:
+        assert progress.bar is None
+    with Progress() as progress:
+        progress.update(3)
+        assert progress.bar is not None and progress.bar.n == 3
+        progress.bar.refresh()
+    assert "3doc" in terminal.getvalue().replace(" ", "")
