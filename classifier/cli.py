@@ -20,7 +20,7 @@ from . import artifacts
 from .corpus import load_documents, load_labeled
 from .errors import ClassifierError, InputError, LabeledFormatError
 from .model import DEFAULT_ALPHA
-from .reading import Source, iter_sources, read_stdin, read_text
+from .reading import Source, is_giant, iter_sources, read_parts, read_stdin, read_text
 from .segment import split_lines
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -28,6 +28,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 # Documents labeled together: enough to vectorize, few enough to keep memory flat.
 DOC_BATCH = 64
+BATCH_CHARS = 4 << 20
 
 Paths = Annotated[list[str] | None, typer.Argument(help="Files or directories (recursive); '-' or nothing reads stdin.")]
 ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
@@ -65,11 +66,31 @@ def _load_model(model: Path | None):
         raise typer.Exit(2) from None
 
 
-def _documents(paths: list[str] | None, encoding: str | None, failures: list) -> Iterator[tuple[Source, str]]:
+@dataclass(frozen=True)
+class _PartOf:
+    """A part of a giant input (see reading.read_parts); `failed`: the input stopped decoding."""
+
+    source: Source
+    continues_line: bool
+    first: bool
+    last: bool
+    failed: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+
+def _documents(paths: list[str] | None, encoding: str | None, failures: list,
+               parts: bool = False) -> Iterator[tuple[Source | _PartOf, str | None]]:
+    """(source, text) per readable input; with `parts`, giant files come as (_PartOf, text) pieces."""
     for source in iter_sources(paths or []):
         if isinstance(source, InputError):
             failures.append(source)
             _err(f"error: {source}")
+            continue
+        if parts and is_giant(source.path):
+            yield from _giant(source, encoding, failures)
             continue
         try:
             text = read_stdin(encoding) if source.path is None else read_text(source.path, encoding)
@@ -78,6 +99,18 @@ def _documents(paths: list[str] | None, encoding: str | None, failures: list) ->
             _err(f"error: {exc}")
             continue
         yield source, text
+
+
+def _giant(source: Source, encoding: str | None, failures: list) -> Iterator[tuple[_PartOf, str | None]]:
+    first = True
+    try:
+        for part in read_parts(source.path, encoding):
+            yield _PartOf(source, part.continues_line, first, part.last), part.text
+            first = False
+    except InputError as exc:
+        failures.append(exc)
+        _err(f"error: {exc}")
+        yield _PartOf(source, False, first, True, failed=True), None
 
 
 def _labeled(labeler, items: Iterator[tuple[object, str | None]], counter, jobs: int, model: Path | None):
@@ -100,13 +133,15 @@ def _labeled(labeler, items: Iterator[tuple[object, str | None]], counter, jobs:
             yield tag, lines, doc_labels
 
 
-def _batches(items: Iterator, size: int = DOC_BATCH) -> Iterator[list]:
-    batch = []
+def _batches(items: Iterator[tuple[object, str | None]], size: int = DOC_BATCH, chars: int = BATCH_CHARS) -> Iterator[list]:
+    """Groups of (tag, text) items: `size` documents, or fewer when their text passes `chars`."""
+    batch, total = [], 0
     for item in items:
         batch.append(item)
-        if len(batch) >= size:
+        total += len(item[1] or "")
+        if len(batch) >= size or total >= chars:
             yield batch
-            batch = []
+            batch, total = [], 0
     if batch:
         yield batch
 
@@ -160,9 +195,11 @@ class _Run:
         self.failures: list = []
         self.progress = Progress(self.quiet)
 
-    def done(self, lines, labels) -> dict[str, int]:
-        self.progress.update()
-        return self.tally.add(lines, labels)
+    def done(self, lines, labels, document: bool = True) -> dict[str, int]:
+        """Count a labeled document (or a part of one: `document` only on its last part)."""
+        if document:
+            self.progress.update()
+        return self.tally.add(lines, labels, document)
 
     def fail(self, message: str) -> None:
         self.tally.errors += 1
@@ -179,22 +216,49 @@ class _Run:
 
 
 def _filter_files(labeler, paths, output_dir, encoding, counter, jobs, model, run: _Run) -> None:
+    """Bodies to stdout or one file each under output_dir; a giant input's parts are written as
+    they come, joined as the lines they were cut from."""
     from .filtering import body_text
 
-    out = sys.stdout
-    items = _documents(paths, encoding, run.failures)
-    for source, lines, labels in _labeled(labeler, items, counter, jobs, model):
-        if lines is None:
-            run.fail(f"{source.name}: cannot label: {labels!r}")
-            continue
-        run.done(lines, labels)
-        body = body_text(lines, labels)
-        if output_dir is not None:
-            text = body + "\n" if body else ""
-            artifacts.write_atomic(output_dir / source.relative, lambda f, text=text: f.write(text))
-        elif body:
-            out.write(body + "\n")
-    out.flush()
+    out, wrote, ended_on_cut = sys.stdout, False, False
+    with ExitStack() as outputs:
+        items = _documents(paths, encoding, run.failures, parts=True)
+        for tag, lines, labels in _labeled(labeler, items, counter, jobs, model):
+            part = tag if isinstance(tag, _PartOf) else None
+            source = part.source if part else tag
+            if part is None or part.first:
+                wrote = False
+                if output_dir is not None:
+                    out = outputs.enter_context(artifacts.atomic_file(output_dir / source.relative))
+            if lines is None:
+                if isinstance(labels, Exception):
+                    run.fail(f"{source.name}: cannot label: {labels!r}")
+                if output_dir is not None:  # nothing half written: drop this input's output
+                    failed = InputError(f"{source.name}: not filtered")
+                    outputs.__exit__(InputError, failed, None)
+                continue
+            run.done(lines, labels, document=part is None or part.last)
+            body = body_text(lines, labels)
+            if body:
+                # A line cut between two parts is one line again when both halves kept body text.
+                rejoin = part is not None and part.continues_line and ended_on_cut and _body_lines(lines, labels)[0] == 1
+                out.write(("" if rejoin else "\n") if wrote else "")
+                out.write(body)
+                wrote = True
+                ended_on_cut = _body_lines(lines, labels)[1] == len(lines)
+            if part is None or part.last:
+                if wrote:
+                    out.write("\n")
+                if output_dir is not None:
+                    outputs.close()  # complete: rename it into place
+        if output_dir is None:
+            out.flush()
+
+
+def _body_lines(lines: list[str], labels) -> tuple[int, int]:
+    """The first and last line (1-based) holding body text."""
+    numbers = [item.line for item in labels if item.label == "body" and lines[item.line - 1][item.start : item.end].strip()]
+    return (min(numbers), max(numbers)) if numbers else (0, 0)
 
 
 @dataclass(frozen=True)
@@ -282,7 +346,8 @@ def label(
     counter = _counter(repeats)
     run = _Run("label", quiet)
     with run:
-        items = _documents(paths, encoding, run.failures)
+        records = format in (Format.jsonl, Format.tsv) and not view
+        items = _documents(paths, encoding, run.failures, parts=records and not explain)
         if explain:
             _explain(labeler, items, counter, run)
         else:
@@ -291,17 +356,31 @@ def label(
 
 
 def _print_labels(labeled, format: Format, output_dir: Path | None, view: bool, run: _Run) -> None:
+    from .filtering import LineLabel
     from .render import coloured_lines, labeled_rows, legend
 
     out = sys.stdout
     style = _style(view)
     if view:
         typer.echo(legend(style), color=True)
+    ends = (0, 0)  # a giant input's lines before the last line of the previous part, and that line's length
     for source, lines, labels in labeled:
+        part = source if isinstance(source, _PartOf) else None
+        if lines is not None:
+            run.done(lines, labels, document=part is None or part.last)
+        if part is not None:
+            # Where this part starts in its input: on a new line, or inside the previous part's last one.
+            line_offset, char_offset = (0, 0) if part.first else ends if part.continues_line else (ends[0] + 1, 0)
+            if lines is not None:
+                labels = [LineLabel(item.line + line_offset, item.label, item.score,
+                                    item.start + (char_offset if item.line == 1 else 0),
+                                    item.end + (char_offset if item.line == 1 else 0)) for item in labels]
+                ends = (line_offset + len(lines) - 1, len(lines[-1]) + (char_offset if len(lines) == 1 else 0))
+            source = part.source
         if lines is None:
-            run.fail(f"{source.name}: cannot label: {labels!r}")
+            if isinstance(labels, Exception):
+                run.fail(f"{source.name}: cannot label: {labels!r}")
             continue
-        run.done(lines, labels)
         if view:
             typer.echo(style(f"== {source.name}", None, bold=True), color=True)
             for row in coloured_lines(lines, labels, style):

@@ -18,9 +18,9 @@ class Tally:
     dropped: dict[str, int] = field(default_factory=lambda: {name: 0 for name in LABELS if name != "body"})
     errors: int = 0
 
-    def add(self, lines: list[str], labels: list[LineLabel]) -> dict[str, int]:
-        """Count one labeled document; returns its lines dropped per label."""
-        self.documents += 1
+    def add(self, lines: list[str], labels: list[LineLabel], document: bool = True) -> dict[str, int]:
+        """Count one labeled document (or a part of one); returns its lines dropped per label."""
+        self.documents += document
         kept = {item.line for item in labels if item.label == "body" and lines[item.line - 1][item.start : item.end].strip()}
         self.kept += len(kept)
         dropped = dropped_lines(lines, labels)

@@ -119,3 +119,104 @@ def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[Source]:
                 continue
             path = Path(dirpath) / filename
             yield Source(path, path.relative_to(root))
+
+
+# --- giant inputs ------------------------------------------------------------------------------
+
+# Files above this size are read, labeled and written in parts, so memory stays flat.
+GIANT_BYTES = 32 << 20
+PART_CHARS = 1 << 20
+READ_BYTES = 4 << 20
+SAMPLE_BYTES = 1 << 20
+_CUTS = "。！？!?；;…"
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of a giant input: `text`, whether it begins inside the previous part's last line
+    (`continues_line`), and whether it is the `last`."""
+
+    text: str
+    continues_line: bool
+    last: bool
+
+
+def is_giant(path: Path | None) -> bool:
+    try:
+        return path is not None and path.stat().st_size > GIANT_BYTES
+    except OSError:
+        return False
+
+
+def read_parts(path: Path, encoding: str | None = None, part_chars: int | None = None) -> Iterator[Part]:
+    """The text of a giant file in parts of about `part_chars` characters, decoded incrementally.
+
+    A part ends at a line break where one falls in its second half (the break belongs to
+    neither part); inside a longer line it ends after a sentence end or a space, or at
+    `part_chars` when there is none. Raises InputError, naming the file and byte offset, when
+    the bytes stop decoding.
+    """
+    name, part_chars = str(path), part_chars or PART_CHARS
+    with open(path, "rb") as f:
+        head = f.read(SAMPLE_BYTES)
+        codec = encoding or _sample_encoding(head, name)
+        try:
+            decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+        except LookupError:
+            raise InputError(f"{name}: unknown encoding {codec!r}") from None
+        buffer, continues, offset, data = "", False, 0, head
+        while True:
+            final = not data
+            try:
+                buffer += decoder.decode(data, final=final)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{name}: cannot decode as {codec} near byte {offset + exc.start}") from None
+            offset += len(data)
+            if not final and buffer.endswith("\r"):  # a \r\n may straddle the read
+                buffer, held = buffer[:-1], "\r"
+            else:
+                held = ""
+            buffer = normalize_newlines(buffer)
+            if offset == len(head) and buffer.startswith("\ufeff"):
+                buffer = buffer[1:]
+            while len(buffer) > 2 * part_chars or (final and len(buffer) > part_chars):
+                cut, skip, next_continues = _cut(buffer, part_chars)
+                yield Part(buffer[:cut], continues, False)
+                buffer, continues = buffer[cut + skip :], next_continues
+            buffer += held
+            if final:
+                yield Part(buffer, continues, True)
+                return
+            data = f.read(READ_BYTES)
+
+
+def _cut(buffer: str, part_chars: int) -> tuple[int, int, bool]:
+    """Where the part ends, how many characters the cut consumes, and whether the next part
+    continues the line."""
+    half = part_chars // 2
+    newline = buffer.rfind("\n", half, part_chars)
+    if newline >= 0:
+        return newline, 1, False
+    end = max(buffer.rfind(c, half, part_chars) for c in _CUTS)
+    if end < 0:
+        end = max(buffer.rfind(" ", half, part_chars), buffer.rfind("\u3000", half, part_chars))
+    return (end + 1 if end >= 0 else part_chars), 0, True
+
+
+def _sample_encoding(head: bytes, name: str) -> str:
+    for bom, codec in BOMS:
+        if head.startswith(bom):
+            return "utf-8" if codec == "utf-8-sig" else codec
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _looks_binary(head):
+        raise InputError(f"{name}: looks like a binary file, not text")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head, cp_isolation=["gb18030", "big5", "utf_16", "utf_8"]).best() or from_bytes(head).best()
+    if best is None:
+        raise InputError(f"{name}: cannot detect the text encoding (try --encoding)")
+    return best.encoding

@@ -161,3 +161,36 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
         assert progress.bar is not None and progress.bar.n == 3
         progress.bar.refresh()
     assert "3doc" in terminal.getvalue().replace(" ", "")
+
+
+def test_giant_input_is_labeled_in_parts_that_tile_its_lines(tiny_model, sample_page, tmp_path, monkeypatch):
+    from classifier import reading
+
+    monkeypatch.setattr(reading, "GIANT_BYTES", 2000)
+    monkeypatch.setattr(reading, "PART_CHARS", 600)
+    glued = "".join(line.strip() for line in split_lines(sample_page) if line.strip())
+    text = "\n".join(split_lines(sample_page) + [glued * 4] + split_lines(sample_page))
+    path = tmp_path / "giant.txt"
+    path.write_text(text, encoding="utf-8")
+    assert path.stat().st_size > 2000 and len(glued) * 4 > 1200  # several parts, one line cut inside
+    result = invoke("label", path, "--model", tiny_model, "--format", "jsonl", "-q")
+    assert result.exit_code == 0
+    found = records(result.stdout)
+    lines = text.split("\n")
+    assert max(r["line"] for r in found) == len(lines)
+    for number, line in enumerate(lines, 1):
+        mine = sorted((r for r in found if r["line"] == number), key=lambda r: r["start"])
+        assert mine and mine[0]["start"] == 0 and mine[-1]["end"] == len(line)
+        assert all(a["end"] == b["start"] for a, b in zip(mine, mine[1:]))
+    kept: dict[int, list[str]] = {}
+    for r in found:
+        if r["label"] == "body":
+            kept.setdefault(r["line"], []).append(lines[r["line"] - 1][r["start"]:r["end"]])
+    body = "\n".join("".join(parts) for _, parts in sorted(kept.items())).strip("\n")
+    filtered = invoke("filter", path, "--model", tiny_model, "-q")
+    assert filtered.exit_code == 0 and filtered.stdout == body + "\n"
+    out = tmp_path / "out"
+    written = invoke("filter", path, "--model", tiny_model, "-q", "-o", out)
+    assert written.exit_code == 0 and (out / "giant.txt").read_text(encoding="utf-8") == filtered.stdout
+    summary = invoke("filter", path, "--model", tiny_model)
+    assert "filter: 1 document," in summary.stderr

@@ -64,3 +64,32 @@ def test_iter_sources_walks_directories_in_order(tmp_path):
 def test_no_path_means_stdin():
     (source,) = list(iter_sources([]))
     assert source.path is None and source.name == "<stdin>"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "gb18030"])
+def test_read_parts_give_the_text_back(tmp_path, monkeypatch, encoding):
+    import random
+
+    from classifier import reading
+
+    rng = random.Random(encoding)
+    pieces = ["我们要认真抓好落实", "，", "。", "\n", "\r\n", "\r", "首页 | 范文", "　　", " ", "确保任务完成", "！"]
+    text = "".join(rng.choice(pieces) for _ in range(6000)) + "长" * 3000
+    path = tmp_path / "giant.txt"
+    path.write_bytes(text.encode(encoding))
+    monkeypatch.setattr(reading, "READ_BYTES", 777)  # reads that cut characters and \r\n pairs
+    parts = list(reading.read_parts(path, "gb18030" if encoding == "gb18030" else None, part_chars=500))
+    rebuilt = parts[0].text + "".join(("" if p.continues_line else "\n") + p.text for p in parts[1:])
+    assert rebuilt == normalize_newlines(text)
+    assert [p.last for p in parts] == [False] * (len(parts) - 1) + [True]
+    assert all(len(p.text) <= 1000 for p in parts) and len(parts) > 20
+    assert any(p.continues_line for p in parts)  # the 3000-character line was cut inside
+
+
+def test_read_parts_reports_where_decoding_stops(tmp_path):
+    from classifier.reading import read_parts
+
+    path = tmp_path / "bad.txt"
+    path.write_bytes("同志们：".encode("utf-8") * 10 + b"\xff\xfe" + "好".encode("utf-8"))
+    with pytest.raises(InputError, match=r"bad.txt: cannot decode as utf-8 near byte 120"):
+        list(read_parts(path, "utf-8"))
