@@ -1,12 +1,18 @@
 """The HTML report of `classifier evaluate --report`: its numbers match the scores, every document
-and every wrong line is in it, page text is escaped."""
+and every wrong line is in it, page text is escaped, and a headless browser renders it."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
+import struct
+import subprocess
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import page, write_tsv
 from typer.testing import CliRunner
@@ -171,3 +177,93 @@ def test_blank_and_unscored_lines_are_never_wrong():
     found = parse(render([doc], [labels], score([doc], [labels])))
     assert found.lines == 3 and found.wrong_lines == 0 and found.docs == {"d": 0}
 
+
+# --- in a browser -----------------------------------------------------------------------------
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+
+
+def run_chromium(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-dev-shm-usage", f"--user-data-dir={profile}"]
+    return subprocess.run([binary, *flags, *args], capture_output=True, text=True, timeout=120, check=True)
+
+
+def png_pixels(path: Path) -> np.ndarray:
+    """The pixels (height, width, 3) of an 8-bit RGB or RGBA, non-interlaced PNG."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, chunks, header = 8, [], None
+    while pos < len(data):
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", data[pos + 8 : pos + 8 + size])
+        elif kind == b"IDAT":
+            chunks.append(data[pos + 8 : pos + 8 + size])
+        pos += 12 + size
+    width, height, depth, color, _, _, interlace = header
+    assert depth == 8 and color in (2, 6) and interlace == 0, header
+    bpp, stride = 3 if color == 2 else 4, width * (3 if color == 2 else 4)
+    raw = np.frombuffer(zlib.decompress(b"".join(chunks)), np.uint8).reshape(height, stride + 1)
+    out = np.zeros((height, stride), np.uint8)
+    prev = np.zeros(stride, np.uint8)
+    for y in range(height):
+        kind, row = raw[y, 0], raw[y, 1:]
+        if kind == 0:
+            out[y] = row
+        elif kind == 1:  # Sub: a running sum per channel
+            out[y] = np.cumsum(row.reshape(width, bpp), axis=0, dtype=np.uint64).reshape(stride) % 256
+        elif kind == 2:
+            out[y] = row + prev
+        else:  # Average and Paeth depend on the decoded left neighbour: byte by byte
+            out[y] = _unfilter_slow(kind, row.tobytes(), prev.tobytes(), bpp)
+        prev = out[y]
+    return out.reshape(height, width, bpp)[:, :, :3]
+
+
+def _unfilter_slow(kind: int, row: bytes, prev: bytes, bpp: int) -> bytearray:
+    cur = bytearray(row)
+    for x in range(len(cur)):
+        a = cur[x - bpp] if x >= bpp else 0
+        b = prev[x]
+        if kind == 3:
+            cur[x] = (cur[x] + (a + b) // 2) & 255
+            continue
+        c = prev[x - bpp] if x >= bpp else 0
+        p = a + b - c
+        pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+        cur[x] = (cur[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    return cur
+
+
+def test_report_renders_in_headless_chromium(written, expected, tmp_path):
+    binary = chromium()
+    if binary is None:
+        if os.environ.get("CLASSIFIER_REQUIRE_BROWSER") == "1":
+            pytest.fail("CLASSIFIER_REQUIRE_BROWSER=1 but no chromium binary (chromium, chromium-browser) found")
+        pytest.skip("no chromium binary found (install chromium to run this test)")
+    url = written.resolve().as_uri()
+    dom = run_chromium(binary, tmp_path / "profile", "--dump-dom", url).stdout
+    found, source = parse(dom), parse(written.read_text(encoding="utf-8"))
+    docs, predictions = expected
+    assert set(found.docs) == {d.id for d in docs}
+    assert found.wrong_lines == source.wrong_lines == sum(wrong_lines(d, p) for d, p in zip(docs, predictions))
+    assert found.lines == source.lines and found.confusion == source.confusion
+    assert "script" not in found.tags  # escaped page text stayed text in the browser too
+
+    shot = tmp_path / "report.png"
+    run_chromium(binary, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,2000", url)
+    pixels = png_pixels(shot)
+    assert pixels.shape == (2000, 1200, 3)
+    packed = (pixels[:, :, 0].astype(np.uint32) << 16) | (pixels[:, :, 1].astype(np.uint32) << 8) | pixels[:, :, 2]
+    colours = set(np.unique(packed).tolist())
+    assert len(colours) > 20, "the screenshot is (nearly) one flat colour"
+    # The style sheet applied: predicted body and chrome backgrounds, and a wrong line's background.
+    for colour in (0xDCF1DF, 0xE2E6EE, 0xFFF5F5):
+        assert colour in colours, f"no pixel of colour #{colour:06x} in the screenshot"
