@@ -473,6 +473,9 @@ def evaluate(
     repeats: RepeatsOpt = True,
     by_pattern: Annotated[bool, typer.Option(
         help="Also print scores per page pattern (one-line pages, spam headers, ...).")] = True,
+    report: Annotated[Path | None, typer.Option(
+        help="Also write an HTML page: the scores, and every document's lines coloured by gold and "
+             "predicted label, errors marked.")] = None,
 ) -> None:
     """Per-class precision/recall/F1, confusion matrix, character-level body scores, and scores per pattern."""
     from .evaluation import format_pattern_report, format_report, keep_everything, score, score_by_pattern
@@ -486,12 +489,26 @@ def evaluate(
         _err("error: no documents to evaluate")
         raise typer.Exit(2)
     labeler = _load_model(model)
-    if baseline:
-        typer.echo(format_report(score(docs, [keep_everything(d) for d in docs]), "keep every line:") + "\n")
+    reference = score(docs, [keep_everything(d) for d in docs]) if baseline else None
+    if reference is not None:
+        typer.echo(format_report(reference, "keep every line:") + "\n")
     predictions = labeler.label_documents([d.lines for d in docs], _counter(repeats))
-    typer.echo(format_report(score(docs, predictions), "model:"))
-    if by_pattern:
-        typer.echo("\n" + format_pattern_report(score_by_pattern(docs, predictions)))
+    scores = score(docs, predictions)
+    typer.echo(format_report(scores, "model:"))
+    patterns = score_by_pattern(docs, predictions) if by_pattern else None
+    if patterns is not None:
+        typer.echo("\n" + format_pattern_report(patterns))
+    if report is not None:
+        from .report import render
+
+        title = "classifier evaluate " + " ".join(str(p) for p in paths)
+        page = render(docs, predictions, scores, patterns, reference, title)
+        try:
+            artifacts.write_atomic(report, lambda f: f.write(page))
+        except OSError as exc:
+            _err(f"error: {report}: cannot write the report ({exc.strerror or exc})")
+            raise typer.Exit(2) from None
+        typer.echo(f"\nreport written to {report}")
 
 
 @app.command()
