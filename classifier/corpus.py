@@ -152,7 +152,8 @@ def _body_of(lines: list[str], labels: list[str | None], spans: dict) -> str:
         if label == "body":
             out.append(line)
         elif label == "mixed":
-            out.append("".join(line[s:e] for s, e, name in spans[i] if name == "body"))
+            # A gold mixed line without marked spans has no known body part.
+            out.append("".join(line[s:e] for s, e, name in spans.get(i, ()) if name == "body"))
     return "\n".join(out)
 
 

@@ -90,3 +90,15 @@ def test_pattern_tags_and_segment_labels(tmp_path):
     assert doc.segment_label(0, 0, 2) == "body"
     assert doc.segment_label(0, 2, 6) == "chrome"
     assert doc.segment_label(0, 1, 6) == "chrome"  # most of the characters
+
+
+def test_gold_mixed_line_without_body_field_does_not_crash(tmp_path):
+    import json
+
+    from classifier.corpus import load_gold
+
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps({"id": "x-1", "text": "首页\n同志们：今天开会。【本站广告】",
+                                "lines": [{"n": 1, "label": "C"}, {"n": 2, "label": "M"}]}), encoding="utf-8")
+    [doc] = load_gold([path])
+    assert doc.labels == ["chrome", "mixed"] and doc.body == ""
