@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -86,7 +87,8 @@ class Source:
 def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None) -> Iterator[Source | InputError]:
     """Files as given, directories walked recursively in sorted order, `-` or nothing for stdin.
 
-    Problems (a missing path) are yielded as errors in place, so a batch goes on past them.
+    Problems (a missing path, a directory that cannot be listed, a FIFO or socket met in a walk)
+    are yielded as errors in place, so a batch goes on past them.
     """
     if not paths:
         paths = ["-"]
@@ -103,9 +105,11 @@ def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None) -> I
             yield InputError(f"{raw}: no such file or directory")
 
 
-def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[Source]:
+def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[Source | InputError]:
     seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    problems: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=problems.append, followlinks=True):
+        yield from _unlisted(problems)
         real = os.path.realpath(dirpath)
         if real in seen:  # a symlink loop: walk each real directory once
             dirnames[:] = []
@@ -118,4 +122,25 @@ def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[Source]:
             if suffixes and not filename.endswith(suffixes):
                 continue
             path = Path(dirpath) / filename
-            yield Source(path, path.relative_to(root))
+            kind = _special_kind(path)
+            yield InputError(f"{path}: not a regular file ({kind}), skipped") if kind else Source(path, path.relative_to(root))
+    yield from _unlisted(problems)
+
+
+def _unlisted(problems: list[OSError]) -> Iterator[InputError]:
+    """Directories the walk could not list (no permission, path too long): reported, not skipped in silence."""
+    while problems:
+        exc = problems.pop(0)
+        yield InputError(f"{exc.filename}: cannot list directory: {exc.strerror or exc}")
+
+
+def _special_kind(path: Path) -> str | None:
+    """What a walked entry is when it is not a file to read: reading a FIFO would wait forever."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # a broken link: reading it reports why
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    return next((name for test, name in kinds if test(mode)), "not a file or directory")
