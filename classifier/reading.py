@@ -34,12 +34,13 @@ def decode(data: bytes, name: str = "<input>", encoding: str | None = None) -> s
     for bom, codec in BOMS:
         if data.startswith(bom):
             return normalize_newlines(data.decode(codec, errors="replace"))
+    # Before UTF-8: NUL-padded formats (tar, some databases) are valid UTF-8 but not text.
+    if _looks_binary(data):
+        raise InputError(f"{name}: looks like a binary file, not text")
     try:
         return normalize_newlines(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
-    if _looks_binary(data):
-        raise InputError(f"{name}: looks like a binary file, not text")
     return normalize_newlines(_detect(data, name))
 
 
