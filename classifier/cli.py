@@ -29,7 +29,19 @@ DOC_BATCH = 64
 
 Paths = Annotated[list[str] | None, typer.Argument(help="Files or directories (recursive); '-' or nothing reads stdin.")]
 ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
-EncodingOpt = Annotated[str | None, typer.Option(help="Input encoding (default: detect).")]
+
+
+def _text_encoding(name: str | None) -> str | None:
+    """An unknown --encoding stops the run before any input is read, not once per file."""
+    if name is not None:
+        try:
+            b"a".decode(name, errors="ignore")  # decoding nothing does not look the codec up
+        except LookupError:
+            raise typer.BadParameter(f"unknown text encoding {name!r} (e.g. utf-8, gb18030, big5, utf-16)") from None
+    return name
+
+
+EncodingOpt = Annotated[str | None, typer.Option(help="Input encoding (default: detect).", callback=_text_encoding)]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (output order stays input order).")]
 RepeatsOpt = Annotated[bool, typer.Option(
     help="Use lines recurring across the documents of this run as evidence of chrome (bounded memory).")]

@@ -29,7 +29,9 @@ def decode(data: bytes, name: str = "<input>", encoding: str | None = None) -> s
     if encoding:
         try:
             return normalize_newlines(data.decode(encoding))
-        except (UnicodeDecodeError, LookupError) as exc:
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, name, encoding, exc) from None
+        except LookupError as exc:
             raise InputError(f"{name}: cannot decode as {encoding}: {exc}") from None
     for bom, codec in BOMS:
         if data.startswith(bom):
@@ -42,6 +44,13 @@ def decode(data: bytes, name: str = "<input>", encoding: str | None = None) -> s
     except UnicodeDecodeError:
         pass
     return normalize_newlines(_detect(data, name))
+
+
+def _undecodable(data: bytes, name: str, encoding: str, exc: UnicodeDecodeError) -> InputError:
+    """The error for bytes that are not valid `encoding`, naming the line of the first bad byte."""
+    line = normalize_newlines(data[: exc.start].decode(encoding, errors="replace")).count("\n") + 1
+    return InputError(f"{name}:{line}: cannot decode as {encoding} ({exc.reason} at byte {exc.start}); "
+                      "try another --encoding, or none to detect it")
 
 
 def _looks_binary(data: bytes) -> bool:
