@@ -91,7 +91,10 @@ class Source:
 
     @property
     def name(self) -> str:
-        return "<stdin>" if self.path is None else str(self.path)
+        """The path as output records show it: bytes of a file name that are not UTF-8 as `\\xNN`."""
+        if self.path is None:
+            return "<stdin>"
+        return os.fsencode(self.path).decode("utf-8", errors="backslashreplace")
 
 
 def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None) -> Iterator[Source | InputError]:
