@@ -6,6 +6,7 @@ Exit codes: 0 all inputs done; 1 some inputs failed (each reported on stderr, th
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from enum import Enum
@@ -70,8 +71,9 @@ def _load_model(model: Path | None):
         raise typer.Exit(2) from None
 
 
-def _documents(paths: list[str] | None, encoding: str | None, failures: list) -> Iterator[tuple[Source, str]]:
-    for source in iter_sources(paths or []):
+def _documents(paths: list[str] | None, encoding: str | None, failures: list,
+               exclude: Path | None = None) -> Iterator[tuple[Source, str]]:
+    for source in iter_sources(paths or [], exclude=exclude):
         if isinstance(source, InputError):
             failures.append(source)
             _err(f"error: {source}")
@@ -85,12 +87,12 @@ def _documents(paths: list[str] | None, encoding: str | None, failures: list) ->
         yield source, text
 
 
-def _labeled(labeler, paths, encoding, failures, counter, jobs: int, model: Path | None):
-    """(source, lines, labels) for every readable input document, in input order."""
+def _labeled(labeler, paths, encoding, failures, counter, jobs: int, model: Path | None, exclude: Path | None = None):
+    """(source, lines, labels) for every readable input document, in input order (not under `exclude`)."""
     from .parallel import label_batches
 
     def batches():
-        for batch in _batches(_documents(paths, encoding, failures)):
+        for batch in _batches(_documents(paths, encoding, failures, exclude)):
             docs = [split_lines(text) for _, text in batch]
             yield (batch, docs), docs
 
@@ -110,6 +112,35 @@ def _batches(items: Iterator, size: int = DOC_BATCH) -> Iterator[list]:
         yield batch
 
 
+def _make_output_dir(output_dir: Path | None) -> None:
+    if output_dir is None:
+        return
+    if output_dir.exists() and not output_dir.is_dir():
+        _err(f"error: {output_dir}: exists and is not a directory (--output-dir)")
+        raise typer.Exit(2)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _err(f"error: {output_dir}: cannot create the output directory: {exc.strerror or exc}")
+        raise typer.Exit(2) from None
+
+
+def _write_body(output_dir: Path, source: Source, body: str, failures: list) -> None:
+    """The body as one output file, written whole or not at all; a file that cannot be written
+    (or would replace its own input) is reported and the batch goes on."""
+    target = output_dir / source.relative
+    text = body + "\n" if body else ""
+    try:
+        if source.path is not None and target.exists() and os.path.samefile(target, source.path):
+            failures.append(source)
+            _err(f"error: {source.name}: the output would replace the input file; choose another --output-dir")
+            return
+        artifacts.write_atomic(target, lambda f: f.write(text))
+    except OSError as exc:
+        failures.append(exc)
+        _err(f"error: {source.name}: cannot write {target}: {exc.strerror or exc}")
+
+
 @app.command("filter")
 def filter_(
     paths: Paths = None,
@@ -124,14 +155,14 @@ def filter_(
     from .filtering import body_text
 
     labeler = _load_model(model)
+    _make_output_dir(output_dir)
     counter = _counter(repeats)
     failures: list = []
     out = sys.stdout
-    for source, lines, labels in _labeled(labeler, paths, encoding, failures, counter, jobs, model):
+    for source, lines, labels in _labeled(labeler, paths, encoding, failures, counter, jobs, model, output_dir):
         body = body_text(lines, labels)
         if output_dir is not None:
-            text = body + "\n" if body else ""
-            artifacts.write_atomic(output_dir / source.relative, lambda f, text=text: f.write(text))
+            _write_body(output_dir, source, body, failures)
         elif body:
             out.write(body + "\n")
     out.flush()

@@ -97,11 +97,13 @@ class Source:
         return os.fsencode(self.path).decode("utf-8", errors="backslashreplace")
 
 
-def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None) -> Iterator[Source | InputError]:
+def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None,
+                 exclude: Path | None = None) -> Iterator[Source | InputError]:
     """Files as given, directories walked recursively in sorted order, `-` or nothing for stdin.
 
     Problems (a missing path, a directory that cannot be listed, a FIFO or socket met in a walk)
-    are yielded as errors in place, so a batch goes on past them.
+    are yielded as errors in place, so a batch goes on past them. A directory `exclude` (the
+    output directory) is not walked into.
     """
     if not paths:
         paths = ["-"]
@@ -111,15 +113,16 @@ def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None) -> I
             continue
         root = Path(raw)
         if root.is_dir():
-            yield from _walk(root, suffixes)
+            yield from _walk(root, suffixes, exclude)
         elif root.exists():
             yield Source(root, Path(root.name))
         else:
             yield InputError(f"{raw}: no such file or directory")
 
 
-def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[Source | InputError]:
+def _walk(root: Path, suffixes: tuple[str, ...] | None, exclude: Path | None = None) -> Iterator[Source | InputError]:
     seen: set[str] = set()
+    skip = os.path.realpath(exclude) if exclude is not None else None
     problems: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(root, onerror=problems.append, followlinks=True):
         yield from _unlisted(problems)
@@ -128,7 +131,7 @@ def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[Source | Inp
             dirnames[:] = []
             continue
         seen.add(real)
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if skip is None or os.path.realpath(os.path.join(dirpath, d)) != skip)
         for filename in sorted(filenames):
             if filename.startswith("."):
                 continue
