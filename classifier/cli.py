@@ -1,12 +1,14 @@
 """The `classifier` command: parses options, calls the library, prints. Nothing else prints.
 
 Exit codes: 0 all inputs done; 1 some inputs failed (each reported on stderr, the rest done);
-2 nothing could run (bad options, no usable model, malformed labeled data).
+2 nothing could run (bad options, no usable model, malformed labeled data). A run stopped by
+Ctrl-C or SIGTERM exits with 130 or 143, and every output file it wrote is complete.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from enum import Enum
@@ -262,5 +264,15 @@ def evaluate(
         typer.echo("\n" + format_pattern_report(score_by_pattern(docs, predictions)))
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends a run the way Ctrl-C does: by an exception, so the output file being written
+    is removed (see artifacts.write_atomic) and the finished ones stay, each complete."""
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main() -> None:
+    _stop_on_sigterm()
     app()
