@@ -210,6 +210,9 @@ def train(
     from .features import FeatureSettings
     from .training import TrainingSet, cross_validate, fit, training_meta
 
+    if not labeled_dir.exists():
+        _err(f"error: {labeled_dir}: no such file or directory")
+        raise typer.Exit(2)
     try:
         docs = load_labeled(labeled_dir)
     except LabeledFormatError as exc:
