@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
+import secrets
 import zipfile
 import zlib
 from dataclasses import fields
@@ -80,22 +80,22 @@ def save(labeler: Labeler, directory: str | Path, meta: dict) -> Path:
     return directory
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 def write_atomic(path: Path, write, binary: bool = False) -> None:
     """Write through `write(file)` to a temporary file beside `path`, then rename it into place:
-    readers see the old file or the whole new one, never half of it."""
+    readers see the old file or the whole new one, never half of it.
+
+    The temporary name is chosen before the file exists, so an interrupt at any point after that
+    (Ctrl-C, or SIGTERM through the command's handler) finds the file to remove; mkstemp hands the
+    name back only after creating the file, and an interrupt in between left it behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
     try:
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8", newline=None if binary else "") as f:
+        with open(tmp, "xb" if binary else "x", encoding=None if binary else "utf-8", newline=None if binary else "") as f:
             write(f)
-        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
