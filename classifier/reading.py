@@ -159,4 +159,4 @@ def _special_kind(path: Path) -> str | None:
     if stat.S_ISREG(mode):
         return None
     kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
-    return next((name for test, name in kinds if test(mode)), "not a file or directory")
+    return next((name for test, name in kinds if test(mode)), "of another kind")
