@@ -11,9 +11,11 @@ import io
 import json
 import os
 import platform
-import tempfile
+import secrets
 import zipfile
+import zlib
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime, timezone
 from importlib import metadata, resources
 from pathlib import Path
@@ -81,10 +83,6 @@ def save(labeler: Labeler, directory: str | Path, meta: dict) -> Path:
     return directory
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 def write_atomic(path: Path, write, binary: bool = False) -> None:
     """Write through `write(file)` to a temporary file beside `path`, then rename it into place:
     readers see the old file or the whole new one, never half of it."""
@@ -96,11 +94,16 @@ def write_atomic(path: Path, write, binary: bool = False) -> None:
 def atomic_file(path: Path, binary: bool = False, compress: bool = False):
     """A file object writing to a temporary file beside `path`, renamed into place when the
     block ends normally and removed when it raises (an interrupted run leaves nothing half
-    written). `compress` writes gzip."""
+    written). `compress` writes gzip.
+
+    The temporary name is chosen before the file exists, so an interrupt at any point after that
+    (Ctrl-C, or SIGTERM through the command's handler) finds the file to remove; mkstemp hands the
+    name back only after creating the file, and an interrupt in between left it behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
     try:
-        with os.fdopen(fd, "wb") as raw:
+        with open(tmp, "xb") as raw:
             sink = gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) if compress else raw
             try:
                 if binary:
@@ -113,15 +116,19 @@ def atomic_file(path: Path, binary: bool = False, compress: bool = False):
             finally:
                 if compress:
                     sink.close()
-        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
 def read_meta(directory: str | Path) -> dict:
-    path = Path(directory) / META
+    directory = Path(directory)
+    path = directory / META
+    if not directory.exists():
+        raise ModelError(f"{directory}: no such model directory (train one with `classifier train`, or pass --model)")
+    if not directory.is_dir():
+        raise ModelError(f"{directory}: not a model directory (one holding {META} and {WEIGHTS}); pass --model DIR")
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -129,20 +136,21 @@ def read_meta(directory: str | Path) -> dict:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ModelError(f"{path}: unreadable model metadata ({exc}); retrain or reinstall the model") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a classifier model directory")
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise ModelError(f"{path}: not a classifier model (format {found!r}, expected {FORMAT!r}); "
+                         "pass --model a directory written by `classifier train`")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{path}: model format {meta.get('format_version')} is not supported "
                          f"(this version reads {FORMAT_VERSION}); retrain with `classifier train`")
+    if meta.get("labels") != list(LABELS):
+        raise ModelError(f"{path}: labels {meta.get('labels')} are not {list(LABELS)}; retrain with `classifier train`")
     return meta
 
 
 def load(directory: str | Path | None = None) -> Labeler:
     directory = Path(directory) if directory else default_model_dir()
     meta = read_meta(directory)
-    try:
-        settings = FeatureSettings.from_dict(meta["features"])
-    except (KeyError, TypeError) as exc:
-        raise ModelError(f"{directory / META}: bad feature settings ({exc}); retrain the model") from None
+    settings = _settings(meta, directory / META)
     if settings.version != FEATURE_VERSION:
         raise ModelError(f"{directory / META}: trained with feature version {settings.version}, this version "
                          f"computes version {FEATURE_VERSION}; retrain with `classifier train`")
@@ -155,8 +163,36 @@ def load(directory: str | Path | None = None) -> Labeler:
         raise ModelError(f"{directory / WEIGHTS}: array shapes do not match the feature settings; retrain the model")
     model = LinearModel.from_arrays(arrays["coef"], arrays["intercept"])
     context = LinearModel.from_arrays(arrays["context_coef"], arrays["context_intercept"])
-    weight = float(meta.get("decoding", {}).get("transition_weight", 1.0))
-    return Labeler(model, context, settings, arrays["log_start"], arrays["log_trans"], weight, meta)
+    decoding = meta.get("decoding", {})
+    weight = decoding.get("transition_weight", 1.0) if isinstance(decoding, dict) else None
+    if not _is_number(weight):
+        raise ModelError(f"{directory / META}: bad decoding.transition_weight {weight!r}; retrain the model")
+    return Labeler(model, context, settings, arrays["log_start"], arrays["log_trans"], float(weight), meta)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _settings(meta: dict, path: Path) -> FeatureSettings:
+    """Feature settings from meta.json, each of the type its default has: a wrong one would
+    surface only later, as a crash in the middle of a batch."""
+    try:
+        settings = FeatureSettings.from_dict(meta["features"])
+    except (KeyError, TypeError) as exc:
+        raise ModelError(f"{path}: bad feature settings ({exc}); retrain the model") from None
+    default = FeatureSettings()
+    for field in fields(FeatureSettings):
+        value, want = getattr(settings, field.name), getattr(default, field.name)
+        if isinstance(want, float):
+            ok = _is_number(value)
+        elif isinstance(want, tuple):
+            ok = all(type(item) is int for item in value)
+        else:
+            ok = type(value) is type(want)
+        if not ok:
+            raise ModelError(f"{path}: bad feature setting {field.name} = {value!r}; retrain the model")
+    return settings
 
 
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -165,10 +201,19 @@ def _load_arrays(path: Path) -> dict[str, np.ndarray]:
             missing = [name for name in ARRAYS if name not in data.files]
             if missing:
                 raise ModelError(f"{path}: missing arrays {missing}; retrain the model")
-            return {name: data[name] for name in ARRAYS}
+            arrays = {name: data[name] for name in ARRAYS}
     except FileNotFoundError:
         raise ModelError(f"{path}: model weights are missing; retrain or reinstall the model") from None
     except ModelError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):  # numpy refused an object array without unpickling it
+            raise ModelError(f"{path}: holds pickled Python objects, which are never loaded (they could run "
+                             "code); use a model written by `classifier train`") from None
         raise ModelError(f"{path}: damaged model weights ({exc}); retrain or reinstall the model") from None
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ModelError(f"{path}: damaged model weights ({exc}); retrain or reinstall the model") from None
+    for name, array in arrays.items():
+        if array.dtype.kind not in "fiu" or not np.isfinite(array).all():
+            raise ModelError(f"{path}: array {name} does not hold finite numbers; retrain the model")
+    return arrays

@@ -1,11 +1,14 @@
 """The `classifier` command: parses options, calls the library, prints. Nothing else prints.
 
 Exit codes: 0 all inputs done; 1 some inputs failed (each reported on stderr, the rest done);
-2 nothing could run (bad options, no usable model, malformed labeled data).
+2 nothing could run (bad options, no usable model, malformed labeled data). A run stopped by
+Ctrl-C or SIGTERM exits with 130 or 143, and every output file it wrote is complete.
 """
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -32,7 +35,19 @@ BATCH_CHARS = 4 << 20
 
 Paths = Annotated[list[str] | None, typer.Argument(help="Files or directories (recursive); '-' or nothing reads stdin.")]
 ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
-EncodingOpt = Annotated[str | None, typer.Option(help="Input encoding (default: detect).")]
+
+
+def _text_encoding(name: str | None) -> str | None:
+    """An unknown --encoding stops the run before any input is read, not once per file."""
+    if name is not None:
+        try:
+            b"a".decode(name, errors="ignore")  # decoding nothing does not look the codec up
+        except LookupError:
+            raise typer.BadParameter(f"unknown text encoding {name!r} (e.g. utf-8, gb18030, big5, utf-16)") from None
+    return name
+
+
+EncodingOpt = Annotated[str | None, typer.Option(help="Input encoding (default: detect).", callback=_text_encoding)]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (output order stays input order).")]
 RepeatsOpt = Annotated[bool, typer.Option(
     help="Use lines recurring across the documents of this run as evidence of chrome (bounded memory).")]
@@ -81,10 +96,11 @@ class _PartOf:
         return self.source.name
 
 
-def _documents(paths: list[str] | None, encoding: str | None, failures: list,
-               parts: bool = False) -> Iterator[tuple[Source | _PartOf, str | None]]:
-    """(source, text) per readable input; with `parts`, giant files come as (_PartOf, text) pieces."""
-    for source in iter_sources(paths or []):
+def _documents(paths: list[str] | None, encoding: str | None, failures: list, parts: bool = False,
+               exclude: Path | None = None) -> Iterator[tuple[Source | _PartOf, str | None]]:
+    """(source, text) per readable input, not under `exclude` (an output directory); with
+    `parts`, giant files come as (_PartOf, text) pieces."""
+    for source in iter_sources(paths or [], exclude=exclude):
         if isinstance(source, InputError):
             failures.append(source)
             _err(f"error: {source}")
@@ -146,6 +162,71 @@ def _batches(items: Iterator[tuple[object, str | None]], size: int = DOC_BATCH, 
         yield batch
 
 
+def _make_output_dir(output_dir: Path | None) -> None:
+    if output_dir is None:
+        return
+    if output_dir.exists() and not output_dir.is_dir():
+        _err(f"error: {output_dir}: exists and is not a directory (--output-dir)")
+        raise typer.Exit(2)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _err(f"error: {output_dir}: cannot create the output directory: {exc.strerror or exc}")
+        raise typer.Exit(2) from None
+
+
+class _Output:
+    """Where each input's output goes: stdout, or one file under `output_dir` per input, written
+    whole or not at all. A file that cannot be written, or would replace its own input, is
+    reported and the batch goes on."""
+
+    def __init__(self, output_dir: Path | None, run: _Run, stack: ExitStack):
+        self.output_dir, self.run, self.stack = output_dir, run, stack
+        self.out, self.name = sys.stdout, ""
+
+    def open(self, source: Source, relative: Path | None = None, compress: bool = False) -> None:
+        if self.output_dir is None:
+            return
+        self.close()
+        self.name = source.name
+        self.target = target = self.output_dir / (relative or source.relative)
+        self.out = None
+        try:
+            if source.path is not None and target.exists() and os.path.samefile(target, source.path):
+                self.run.fail(f"{source.name}: the output would replace the input file; choose another --output-dir")
+                return
+            self.out = self.stack.enter_context(artifacts.atomic_file(target, compress=compress))
+        except OSError as exc:
+            self.run.fail(f"{source.name}: cannot write {target}: {exc.strerror or exc}")
+
+    def write(self, text: str) -> None:
+        if self.out is None:
+            return
+        try:
+            self.out.write(text)
+        except OSError as exc:
+            self.abort(f"cannot write {self.target}: {exc.strerror or exc}")
+
+    def close(self) -> None:
+        """The current file is complete: rename it into place."""
+        if self.output_dir is None:
+            self.out.flush()
+            return
+        try:
+            self.stack.close()
+        except OSError as exc:
+            self.run.fail(f"{self.name}: cannot write {self.target}: {exc.strerror or exc}")
+        self.out = None
+
+    def abort(self, reason: str | None = None) -> None:
+        """Drop the current file (its input failed): nothing half written stays."""
+        if reason:
+            self.run.fail(f"{self.name}: {reason}")
+        if self.output_dir is not None:
+            self.stack.__exit__(InputError, InputError(reason or "input failed"), None)
+            self.out = None
+
+
 @app.command("filter")
 def filter_(
     paths: Paths = None,
@@ -171,6 +252,7 @@ def filter_(
     "classifier_error" (a line that is not JSON is kept under "classifier_raw").
     """
     labeler = _load_model(model)
+    _make_output_dir(output_dir)
     run = _Run("filter", quiet)
     with run:
         if jsonl:
@@ -220,39 +302,33 @@ def _filter_files(labeler, paths, output_dir, encoding, counter, jobs, model, ru
     they come, joined as the lines they were cut from."""
     from .filtering import body_text
 
-    out, wrote, ended_on_cut = sys.stdout, False, False
-    with ExitStack() as outputs:
-        items = _documents(paths, encoding, run.failures, parts=True)
+    wrote, ended_on_cut = False, False
+    with ExitStack() as stack:
+        output = _Output(output_dir, run, stack)
+        items = _documents(paths, encoding, run.failures, parts=True, exclude=output_dir)
         for tag, lines, labels in _labeled(labeler, items, counter, jobs, model):
             part = tag if isinstance(tag, _PartOf) else None
             source = part.source if part else tag
             if part is None or part.first:
                 wrote = False
-                if output_dir is not None:
-                    out = outputs.enter_context(artifacts.atomic_file(output_dir / source.relative))
+                output.open(source)
             if lines is None:
                 if isinstance(labels, Exception):
                     run.fail(f"{source.name}: cannot label: {labels!r}")
-                if output_dir is not None:  # nothing half written: drop this input's output
-                    failed = InputError(f"{source.name}: not filtered")
-                    outputs.__exit__(InputError, failed, None)
+                output.abort()
                 continue
             run.done(lines, labels, document=part is None or part.last)
             body = body_text(lines, labels)
             if body:
                 # A line cut between two parts is one line again when both halves kept body text.
                 rejoin = part is not None and part.continues_line and ended_on_cut and _body_lines(lines, labels)[0] == 1
-                out.write(("" if rejoin else "\n") if wrote else "")
-                out.write(body)
+                output.write((("" if rejoin else "\n") if wrote else "") + body)
                 wrote = True
                 ended_on_cut = _body_lines(lines, labels)[1] == len(lines)
             if part is None or part.last:
                 if wrote:
-                    out.write("\n")
-                if output_dir is not None:
-                    outputs.close()  # complete: rename it into place
-        if output_dir is None:
-            out.flush()
+                    output.write("\n")
+                output.close()
 
 
 def _body_lines(lines: list[str], labels) -> tuple[int, int]:
@@ -268,10 +344,10 @@ class _Opened:
     source: Source
 
 
-def _jsonl_items(paths, text_field: str, run: _Run) -> Iterator[tuple[object, str | None]]:
+def _jsonl_items(paths, text_field: str, run: _Run, exclude: Path | None = None) -> Iterator[tuple[object, str | None]]:
     from .jsonl import read_records
 
-    for source in iter_sources(paths or [], JSONL_SUFFIXES):
+    for source in iter_sources(paths or [], JSONL_SUFFIXES, exclude=exclude):
         if isinstance(source, InputError):
             run.fail(str(source))
             continue
@@ -292,30 +368,27 @@ def _filter_jsonl(labeler, paths, output_dir, text_field, body_field, dropped_fi
     from .filtering import body_text
     from .jsonl import dumps, error_output
 
-    with ExitStack() as outputs:
-        out = sys.stdout
-        for tag, lines, labels in _labeled(labeler, _jsonl_items(paths, text_field, run), counter, jobs, model):
+    with ExitStack() as stack:
+        output = _Output(output_dir, run, stack)
+        items = _jsonl_items(paths, text_field, run, exclude=output_dir)
+        for tag, lines, labels in _labeled(labeler, items, counter, jobs, model):
             if isinstance(tag, _Opened):
-                if output_dir is not None:
-                    outputs.close()  # the previous input's output is complete: rename it into place
-                    relative = tag.source.relative if tag.source.path else Path("stdin.jsonl")
-                    target = output_dir / relative
-                    out = outputs.enter_context(artifacts.atomic_file(target, compress=target.name.endswith(".gz")))
+                relative = tag.source.relative if tag.source.path else Path("stdin.jsonl")
+                output.open(tag.source, relative, compress=relative.name.endswith(".gz"))
                 continue
             if lines is None:
                 if isinstance(labels, Exception):
                     tag.error = f"cannot label: {labels!r}"
                     run.fail(f"{tag.where()}: {tag.error}")
-                out.write(dumps(error_output(tag)) + "\n")
+                output.write(dumps(error_output(tag)) + "\n")
                 continue
             dropped = run.done(lines, labels)
             record = dict(tag.data)
             record[body_field] = body_text(lines, labels)
             if dropped_field:
                 record[dropped_field] = dropped
-            out.write(dumps(record) + "\n")
-        if output_dir is None:
-            out.flush()
+            output.write(dumps(record) + "\n")
+        output.close()
 
 
 @app.command()
@@ -343,11 +416,12 @@ def label(
         _err("error: --output-dir goes with --format labeled (other formats print to stdout)")
         raise typer.Exit(2)
     labeler = _load_model(model)
+    _make_output_dir(output_dir)
     counter = _counter(repeats)
     run = _Run("label", quiet)
     with run:
         records = format in (Format.jsonl, Format.tsv) and not view
-        items = _documents(paths, encoding, run.failures, parts=records and not explain)
+        items = _documents(paths, encoding, run.failures, parts=records and not explain, exclude=output_dir)
         if explain:
             _explain(labeler, items, counter, run)
         else:
@@ -394,7 +468,10 @@ def _print_labels(labeled, format: Format, output_dir: Path | None, view: bool, 
                 out.write(text)
             else:
                 target = output_dir / source.relative.with_suffix(".tsv")
-                artifacts.write_atomic(target, lambda f, text=text: f.write(text))
+                try:
+                    artifacts.write_atomic(target, lambda f, text=text: f.write(text))
+                except OSError as exc:
+                    run.fail(f"{source.name}: cannot write {target}: {exc.strerror or exc}")
         else:
             for item in labels:
                 if format is Format.jsonl:
@@ -440,6 +517,9 @@ def train(
     from .features import FeatureSettings
     from .training import TrainingSet, cross_validate, fit, training_meta
 
+    if not labeled_dir.exists():
+        _err(f"error: {labeled_dir}: no such file or directory")
+        raise typer.Exit(2)
     try:
         docs = load_labeled(labeled_dir)
     except LabeledFormatError as exc:
@@ -531,12 +611,20 @@ def info(model: ModelOpt = None) -> None:
     typer.echo("usable       yes")
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends a run the way Ctrl-C does: by an exception, so the output file being written
+    is removed (see artifacts.write_atomic) and the finished ones stay, each complete."""
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main() -> None:
+    _stop_on_sigterm()
     try:
         app()
     except BrokenPipeError:
         # The reader went away (`classifier filter ... | head`): stop quietly, as other filters do.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)

@@ -70,7 +70,7 @@ def parse_mixed(text: str) -> tuple[str, list[tuple[int, int, str]]]:
     for m in SPAN.finditer(text):
         before = text[pos : m.start()]
         if OPEN in before or CLOSE in before:
-            raise ValueError(f"broken mixed-line mark near {before[-20:]!r}")
+            raise ValueError(_broken_mark(text))
         if before:
             pieces.append((offset, offset + len(before), "body"))
             plain.append(before)
@@ -84,13 +84,32 @@ def parse_mixed(text: str) -> tuple[str, list[tuple[int, int, str]]]:
         pos = m.end()
     rest = text[pos:]
     if OPEN in rest or CLOSE in rest:
-        raise ValueError("broken mixed-line mark: unknown label, nested or unclosed span")
+        raise ValueError(_broken_mark(text))
     if rest:
         pieces.append((offset, offset + len(rest), "body"))
         plain.append(rest)
     if not any(name != "body" for _, _, name in pieces):
         raise ValueError("mixed line has no ⟦chrome:…⟧ or ⟦spam:…⟧ span")
     return "".join(plain), pieces
+
+
+def _broken_mark(text: str) -> str:
+    """What is wrong with the first mark of a mixed line that is not `⟦chrome:…⟧` or `⟦spam:…⟧`."""
+    start = None
+    for i, char in enumerate(text):
+        if char == OPEN and start is not None:
+            return f"broken mixed-line mark: ⟦ inside a span at character {i + 1}"
+        if char == OPEN:
+            start = i
+        elif char == CLOSE and start is None:
+            return f"broken mixed-line mark: ⟧ without ⟦ at character {i + 1}"
+        elif char == CLOSE:
+            label, colon, _ = text[start + 1 : i].partition(":")
+            if not colon or label not in LABELS[1:]:
+                return (f"broken mixed-line mark: unknown span label {label if colon else ''!r} at character "
+                        f"{start + 1} (expected ⟦chrome:…⟧ or ⟦spam:…⟧)")
+            start = None
+    return f"broken mixed-line mark: unclosed ⟦ at character {start + 1}"
 
 
 def _parse_row(row: str) -> tuple[str | None, str, list | None]:
@@ -117,7 +136,7 @@ def _parse_row(row: str) -> tuple[str | None, str, list | None]:
 
 def parse_labeled(content: str, path: str, site: str) -> tuple[Document | None, list[str]]:
     """A document from a labeled file's text, or None and the list of its problems."""
-    rows = content.split("\n")
+    rows = content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if rows and rows[-1] == "":
         rows.pop()
     problems, lines, labels, spans = [], [], [], {}
@@ -168,9 +187,14 @@ def load_labeled(root: str | Path) -> list[Document]:
     docs, problems = [], []
     for path in files:
         try:
-            content = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{path}:1: cannot read as UTF-8: {exc}")
+            data = path.read_bytes()
+            content = data.decode("utf-8-sig")  # a BOM from an editor is not part of the first label
+        except OSError as exc:
+            problems.append(f"{path}:1: cannot read: {exc.strerror or exc}")
+            continue
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            problems.append(f"{path}:{line}: not UTF-8 ({exc.reason} at byte {exc.start}); labeled files are UTF-8")
             continue
         # The site is the first folder under the root (labeled/<site>/.../<doc>.tsv).
         parts = path.relative_to(root).parts if path != root else ()
@@ -189,16 +213,21 @@ def load_labeled(root: str | Path) -> list[Document]:
 
 def parse_gold(data: dict, path: str) -> Document:
     problems = []
+    if not isinstance(data, dict):
+        raise LabeledFormatError([f"{path}:1: expected a JSON object with 'text' and 'lines', got {type(data).__name__}"])
     text = data.get("text")
     if not isinstance(text, str):
         raise LabeledFormatError([f"{path}:1: no 'text' string"])
     lines = text.split("\n")
     entries = data.get("lines") or []
+    if not isinstance(entries, list):
+        raise LabeledFormatError([f"{path}:1: 'lines' is not a list of {{\"n\": …, \"label\": …}} entries"])
     labels: list[str | None] = [None] * len(lines)
     for k, entry in enumerate(entries, 1):
-        n, code = entry.get("n"), entry.get("label")
-        if not isinstance(n, int) or not 1 <= n <= len(lines) or code not in GOLD_CODES:
-            problems.append(f"{path}:{k}: bad line entry {entry!r}")
+        n, code = (entry.get("n"), entry.get("label")) if isinstance(entry, dict) else (None, None)
+        if type(n) is not int or not 1 <= n <= len(lines) or code not in GOLD_CODES:
+            problems.append(f"{path}:{k}: bad line entry {entry!r} (entry {k} of 'lines'; n is 1..{len(lines)}, "
+                            f"label one of {', '.join(GOLD_CODES)})")
             continue
         labels[n - 1] = GOLD_CODES[code] if lines[n - 1].strip() else None
     if problems:
@@ -222,6 +251,8 @@ def load_gold(paths: Iterable[Path]) -> list[Document]:
             docs.append(parse_gold(data, str(path)))
         except LabeledFormatError as exc:
             problems.extend(exc.problems)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})")
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             problems.append(f"{path}:1: cannot read gold JSON: {exc}")
     if problems:

@@ -8,7 +8,7 @@ between body lines, and never alters or reorders a character.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,14 +27,25 @@ def unit_lengths(lines: list[str], units: list[Unit]) -> np.ndarray:
 # Documents scored together in one feature matrix: large enough to vectorize, small enough
 # to keep memory flat.
 BATCH_LINES = 20_000
+# A longer document is labeled in consecutive pieces of this many lines, each as a page of its
+# own: features cost some kilobytes per line, so a million-line file would take gigabytes at once.
+PIECE_LINES = BATCH_LINES
 SPAM = LABELS.index("spam")
 
 
+def pieces(lines: list[str]) -> list[list[str]]:
+    """A document as the pieces it is labeled in: itself, unless it is longer than PIECE_LINES."""
+    if len(lines) <= PIECE_LINES:
+        return [lines]
+    return [lines[start : start + PIECE_LINES] for start in range(0, len(lines), PIECE_LINES)]
+
+
 def batches(documents: list[list[str]]) -> list[list[list[str]]]:
-    """The groups of documents scored together (and counted together for repeats), in order."""
+    """The groups of documents (or of pieces of a long one) scored together, and counted together
+    for repeats, in order."""
     out: list[list[list[str]]] = [[]]
     size = 0
-    for lines in documents:
+    for lines in (piece for document in documents for piece in pieces(document)):
         out[-1].append(lines)
         size += len(lines)
         if size >= BATCH_LINES:
@@ -74,7 +85,8 @@ class Labeler:
         `repeats` (a `repeats.RepeatCounter`) shares repeated-line evidence across the documents
         and across calls; without it each document is labeled on its own.
         """
-        return [labels for batch in batches(documents) for labels in self._label_batch(batch, repeats)]
+        labels = [labels for batch in batches(documents) for labels in self._label_batch(batch, repeats)]
+        return _rejoin(documents, labels)
 
     def _label_batch(self, documents: list[list[str]], repeats=None) -> list[list[LineLabel]]:
         X, docs = featurize(documents, self.settings, repeats)
@@ -133,6 +145,20 @@ class Labeler:
     def filter(self, text: str) -> str:
         lines = split_lines(text)
         return body_text(lines, self.label_documents([lines])[0])
+
+
+def _rejoin(documents: list[list[str]], piece_labels: list[list[LineLabel]]) -> list[list[LineLabel]]:
+    """Labels per document from labels per piece (see `pieces`), lines numbered from the document's start."""
+    out, k = [], 0
+    for lines in documents:
+        count = max(1, -(-len(lines) // PIECE_LINES))
+        if count == 1:
+            out.append(piece_labels[k])
+        else:
+            out.append([replace(item, line=item.line + p * PIECE_LINES)
+                        for p in range(count) for item in piece_labels[k + p]])
+        k += count
+    return out
 
 
 def body_text(lines: list[str], labels: list[LineLabel]) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,18 +29,28 @@ def decode(data: bytes, name: str = "<input>", encoding: str | None = None) -> s
     if encoding:
         try:
             return normalize_newlines(data.decode(encoding))
-        except (UnicodeDecodeError, LookupError) as exc:
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, name, encoding, exc) from None
+        except LookupError as exc:
             raise InputError(f"{name}: cannot decode as {encoding}: {exc}") from None
     for bom, codec in BOMS:
         if data.startswith(bom):
             return normalize_newlines(data.decode(codec, errors="replace"))
+    # Before UTF-8: NUL-padded formats (tar, some databases) are valid UTF-8 but not text.
+    if _looks_binary(data):
+        raise InputError(f"{name}: looks like a binary file, not text")
     try:
         return normalize_newlines(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
-    if _looks_binary(data):
-        raise InputError(f"{name}: looks like a binary file, not text")
     return normalize_newlines(_detect(data, name))
+
+
+def _undecodable(data: bytes, name: str, encoding: str, exc: UnicodeDecodeError) -> InputError:
+    """The error for bytes that are not valid `encoding`, naming the line of the first bad byte."""
+    line = normalize_newlines(data[: exc.start].decode(encoding, errors="replace")).count("\n") + 1
+    return InputError(f"{name}:{line}: cannot decode as {encoding} ({exc.reason} at byte {exc.start}); "
+                      "try another --encoding, or none to detect it")
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -80,13 +91,19 @@ class Source:
 
     @property
     def name(self) -> str:
-        return "<stdin>" if self.path is None else str(self.path)
+        """The path as output records show it: bytes of a file name that are not UTF-8 as `\\xNN`."""
+        if self.path is None:
+            return "<stdin>"
+        return os.fsencode(self.path).decode("utf-8", errors="backslashreplace")
 
 
-def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None) -> Iterator[Source | InputError]:
+def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None,
+                 exclude: Path | None = None) -> Iterator[Source | InputError]:
     """Files as given, directories walked recursively in sorted order, `-` or nothing for stdin.
 
-    Problems (a missing path) are yielded as errors in place, so a batch goes on past them.
+    Problems (a missing path, a directory that cannot be listed, a FIFO or socket met in a walk)
+    are yielded as errors in place, so a batch goes on past them. A directory `exclude` (the
+    output directory) is not walked into.
     """
     if not paths:
         paths = ["-"]
@@ -96,29 +113,53 @@ def iter_sources(paths: list[str], suffixes: tuple[str, ...] | None = None) -> I
             continue
         root = Path(raw)
         if root.is_dir():
-            yield from _walk(root, suffixes)
+            yield from _walk(root, suffixes, exclude)
         elif root.exists():
             yield Source(root, Path(root.name))
         else:
             yield InputError(f"{raw}: no such file or directory")
 
 
-def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[Source]:
+def _walk(root: Path, suffixes: tuple[str, ...] | None, exclude: Path | None = None) -> Iterator[Source | InputError]:
     seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    skip = os.path.realpath(exclude) if exclude is not None else None
+    problems: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=problems.append, followlinks=True):
+        yield from _unlisted(problems)
         real = os.path.realpath(dirpath)
         if real in seen:  # a symlink loop: walk each real directory once
             dirnames[:] = []
             continue
         seen.add(real)
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if skip is None or os.path.realpath(os.path.join(dirpath, d)) != skip)
         for filename in sorted(filenames):
             if filename.startswith("."):
                 continue
             if suffixes and not filename.endswith(suffixes):
                 continue
             path = Path(dirpath) / filename
-            yield Source(path, path.relative_to(root))
+            kind = _special_kind(path)
+            yield InputError(f"{path}: not a regular file ({kind}), skipped") if kind else Source(path, path.relative_to(root))
+    yield from _unlisted(problems)
+
+
+def _unlisted(problems: list[OSError]) -> Iterator[InputError]:
+    """Directories the walk could not list (no permission, path too long): reported, not skipped in silence."""
+    while problems:
+        exc = problems.pop(0)
+        yield InputError(f"{exc.filename}: cannot list directory: {exc.strerror or exc}")
+
+
+def _special_kind(path: Path) -> str | None:
+    """What a walked entry is when it is not a file to read: reading a FIFO would wait forever."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # a broken link: reading it reports why
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    return next((name for test, name in kinds if test(mode)), "of another kind")
 
 
 # --- giant inputs ------------------------------------------------------------------------------
@@ -207,13 +248,13 @@ def _sample_encoding(head: bytes, name: str) -> str:
     for bom, codec in BOMS:
         if head.startswith(bom):
             return "utf-8" if codec == "utf-8-sig" else codec
+    if _looks_binary(head):
+        raise InputError(f"{name}: looks like a binary file, not text")
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    if _looks_binary(head):
-        raise InputError(f"{name}: looks like a binary file, not text")
     from charset_normalizer import from_bytes
 
     best = from_bytes(head, cp_isolation=["gb18030", "big5", "utf_16", "utf_8"]).best() or from_bytes(head).best()

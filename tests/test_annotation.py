@@ -69,7 +69,7 @@ def test_api_load_missing_model_names_the_file(tmp_path):
     try:
         Classifier.load(tmp_path / "nowhere")
     except ModelError as exc:
-        assert "nowhere" in str(exc) and "meta.json" in str(exc)
+        assert "nowhere" in str(exc) and "no such model directory" in str(exc)
     else:
         raise AssertionError("a missing model must raise ModelError")
 

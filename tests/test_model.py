@@ -94,5 +94,5 @@ def test_pickled_arrays_are_not_loaded(tiny_model, tmp_path):
         arrays = {k: data[k] for k in data.files}
     arrays["coef"] = np.array([object()], dtype=object)
     np.savez(tmp_path / "m" / "weights.npz", **arrays)
-    with pytest.raises(ModelError, match="damaged model weights"):
+    with pytest.raises(ModelError, match="holds pickled Python objects, which are never loaded"):
         artifacts.load(tmp_path / "m")

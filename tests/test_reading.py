@@ -37,7 +37,7 @@ def test_newlines_are_universal():
 
 def test_encoding_override_and_its_error():
     assert decode(TEXT.encode("gbk"), encoding="gbk") == TEXT
-    with pytest.raises(InputError, match="page.txt: cannot decode as utf-8"):
+    with pytest.raises(InputError, match="page.txt:1: cannot decode as utf-8"):
         decode(b"\xff\xfe\xfa", "page.txt", encoding="utf-8")
 
 
