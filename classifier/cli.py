@@ -6,6 +6,7 @@ Exit codes: 0 all inputs done; 1 some inputs failed (each reported on stderr, th
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from enum import Enum
@@ -48,6 +49,26 @@ class Format(str, Enum):
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
+
+
+# Lone surrogates can reach the output: JSON input may carry any ("\ud800"), and Python decodes
+# file names that are not UTF-8 into \udc80-\udcff. JSON records escape them ("\ud800"), so JSONL
+# stays valid UTF-8 and json.loads gives the same string back. Plain text (filter output, TSV)
+# writes them with "surrogatepass": writing never fails, and reading the output back with
+# errors="surrogatepass" gives the same text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+TEXT_ERRORS = "surrogatepass"
+
+
+def _json_line(record: dict) -> str:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(record, ensure_ascii=False)) + "\n"
+
+
+def _stdout():
+    out = sys.stdout
+    if hasattr(out, "reconfigure"):
+        out.reconfigure(errors=TEXT_ERRORS)
+    return out
 
 
 def _load_model(model: Path | None):
@@ -114,12 +135,12 @@ def filter_(
     labeler = _load_model(model)
     counter = _counter(repeats)
     failures: list = []
-    out = sys.stdout
+    out = _stdout()
     for source, lines, labels in _labeled(labeler, paths, encoding, failures, counter, jobs, model):
         body = body_text(lines, labels)
         if output_dir is not None:
-            text = body + "\n" if body else ""
-            artifacts.write_atomic(output_dir / source.relative, lambda f, text=text: f.write(text))
+            data = (body + "\n" if body else "").encode("utf-8", TEXT_ERRORS)
+            artifacts.write_atomic(output_dir / source.relative, lambda f, data=data: f.write(data), binary=True)
         elif body:
             out.write(body + "\n")
     out.flush()
@@ -140,13 +161,13 @@ def label(
     labeler = _load_model(model)
     counter = _counter(repeats)
     failures: list = []
-    out = sys.stdout
+    out = _stdout()
     for source, _, labels in _labeled(labeler, paths, encoding, failures, counter, jobs, model):
         for item in labels:
             if format is Format.jsonl:
                 record = {"path": source.name, "line": item.line, "start": item.start, "end": item.end,
                           "label": item.label, "score": item.score}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.write(_json_line(record))
             else:
                 out.write(f"{source.name}\t{item.line}\t{item.start}\t{item.end}\t{item.label}\t{item.score}\n")
     out.flush()

@@ -1,5 +1,5 @@
 """Rules that hold for every text: the filter keeps body segments as they stood, labels tile every
-line, and labeling is deterministic.
+line, labeling is deterministic, and the CLI reads and writes any text without failing.
 
 `make test` runs a modest number of examples per property (profile `properties`). `make fuzz`
 runs the same properties under the `fuzz` profile (`HYPOTHESIS_PROFILE=fuzz`): `FUZZ_EXAMPLES`
@@ -8,6 +8,7 @@ Examples found by fuzzing stay here as `@example`s.
 """
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 
 from classifier import artifacts
-from classifier.filtering import body_text
+from classifier.filtering import LineLabel, body_text
 from classifier.reading import decode, normalize_newlines
 from classifier.segment import split_lines
 
@@ -183,3 +184,90 @@ def test_labels_do_not_depend_on_the_run_or_the_batch(labeler, pages, data):
     assert labeler.label_documents([documents[k]], repeats=None)[0] == batch[k]
     assert labeler.label_documents(documents[::-1], repeats=None) == batch[::-1]
 
+
+# --- the CLI writes any text -----------------------------------------------------------------
+# Input files are bytes, so lone surrogates reach the CLI only through an input decoded with an
+# escape codec (as here: --encoding unicode_escape reads back any Python string), JSON input, or
+# a file name that is not UTF-8. JSONL output escapes them; plain text writes them with
+# surrogatepass (see cli.py).
+
+from typer.testing import CliRunner  # noqa: E402
+
+from classifier.cli import app  # noqa: E402
+
+
+def run_cli(*args, input: bytes | None = None):
+    return CliRunner().invoke(app, [str(a) for a in args], input=input)
+
+
+def records_of(stdout: bytes) -> list[dict]:
+    return [json.loads(row) for row in stdout.decode("utf-8").splitlines()]  # strict: JSONL is valid UTF-8
+
+
+@PROFILE
+@seed(FUZZ_SEED)
+@given(texts(max_lines=12))
+@example("标题\ud800\n同志们：今天召开全体会议，部署工作。\udfff\ud83d\n")
+def test_cli_filter_and_label_write_any_text(shipped, text):
+    data = text.encode("unicode_escape")
+    lines = split_lines(decoded(text))
+    labels = shipped.label_documents([lines])[0]
+    body = body_text(lines, labels)
+    result = run_cli("filter", "--encoding", "unicode_escape", input=data)
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == ((body + "\n") if body else "").encode("utf-8", "surrogatepass")
+    result = run_cli("label", "--format", "jsonl", "--encoding", "unicode_escape", input=data)
+    assert result.exit_code == 0, result.output
+    records = records_of(result.stdout_bytes)
+    assert [(r["line"], r["start"], r["end"], r["label"], r["score"]) for r in records] == [
+        (item.line, item.start, item.end, item.label, item.score) for item in labels]
+
+
+PAGES = {  # invented pages in the shapes above, each with something awkward
+    "controls.txt": "首页 > 范文\n标题：会议讲话 |\x0b同志们：今天召开会议。\x00\x1c\x1d\x1e\n版权所有\x0c\u2028\u2029\x85",
+    "crlf.txt": "上一篇：某某通知\r\n　　我们要进一步提高认识，切实加强领导……(省略800字)……确保各项任务圆满完成。\r谢谢大家！\r\n",
+    "spam.txt": "国产精品_久久久久_一区二区三区_无码高清\n今天，澳门某某娱乐城召开全体会议，部署新学期工作。\n",
+    "long.txt": "我们要进一步提高认识，切实加强领导。　　" * 900 + "【xx网 www.x.com】",
+    "emoji.txt": "😀👨\u200d👩\u200d👧e\u0301\u0301ＡＢＣ１２３\n執(zhí)行力們(men)的發(fā)展。\n\ufeff\n",
+}
+
+
+def test_cli_end_to_end_on_awkward_pages(tmp_path, shipped):
+    import subprocess
+    import sys
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name, text in PAGES.items():
+        (pages / name).write_bytes(text.encode("utf-8"))
+    (pages / "gbk.txt").write_bytes(PAGES["crlf.txt"].encode("gb18030"))
+    (pages / "utf16.txt").write_bytes(PAGES["spam.txt"].encode("utf-16"))
+    odd_name = os.fsdecode(b"\xb9\xab\xb8\xe6.txt")  # a GBK file name: not UTF-8
+    (pages / odd_name).write_bytes(PAGES["spam.txt"].encode("utf-8"))
+    escaped = tmp_path / "escaped.txt"  # lone surrogates, read back with --encoding unicode_escape
+    escaped.write_bytes("标题\ud800\n同志们：今天召开全体会议，部署工作。\udfff\ud83d\n".encode("unicode_escape"))
+
+    def cli(*args):
+        done = subprocess.run([sys.executable, "-m", "classifier", *map(str, args), "--no-repeats"],
+                              capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+        return done.stdout
+
+    files = sorted(pages.iterdir())
+    texts_ = [decode(path.read_bytes()) for path in files]
+    texts_.append(decode(escaped.read_bytes(), encoding="unicode_escape"))
+    bodies = [shipped.filter(text) for text in texts_]
+    out = cli("filter", pages) + cli("filter", escaped, "--encoding", "unicode_escape")
+    assert out == "".join(body + "\n" for body in bodies if body).encode("utf-8", "surrogatepass")
+    records = records_of(cli("label", pages, "--format", "jsonl")) + records_of(
+        cli("label", escaped, "--format", "jsonl", "--encoding", "unicode_escape"))
+    paths = [str(path) for path in files] + [str(escaped)]
+    assert sorted({r["path"] for r in records}) == sorted(paths)
+    assert os.fsencode([r["path"] for r in records if "\udcb9" in r["path"]][0]).endswith(b"\xb9\xab\xb8\xe6.txt")
+    for path, text, body in zip(paths, texts_, bodies):
+        lines = split_lines(text)
+        mine = [r for r in records if r["path"] == path]
+        assert [r["line"] for r in mine] == sorted(r["line"] for r in mine)
+        assert {r["line"] for r in mine} == set(range(1, len(lines) + 1))
+        labels = [LineLabel(r["line"], r["label"], r["score"], r["start"], r["end"]) for r in mine]
+        assert expected_body(lines, labels) == body
