@@ -109,7 +109,8 @@ def atomic_file(path: Path, binary: bool = False, compress: bool = False):
                 if binary:
                     yield sink
                 else:
-                    text = io.TextIOWrapper(sink, encoding="utf-8", newline="")
+                    # Lone surrogates (JSON escapes, file names) are written as they are, not refused.
+                    text = io.TextIOWrapper(sink, encoding="utf-8", errors="surrogatepass", newline="")
                     yield text
                     text.flush()
                     text.detach()

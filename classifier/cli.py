@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -71,6 +72,26 @@ JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json.gz")
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
+
+
+# Lone surrogates can reach the output: JSON input may carry any ("\ud800"), and Python decodes
+# file names that are not UTF-8 into \udc80-\udcff. JSON records escape them ("\ud800"), so JSONL
+# stays valid UTF-8 and json.loads gives the same string back. Plain text (filter output, TSV)
+# writes them with "surrogatepass": writing never fails, and reading the output back with
+# errors="surrogatepass" gives the same text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+TEXT_ERRORS = "surrogatepass"
+
+
+def _json_line(record: dict) -> str:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(record, ensure_ascii=False)) + "\n"
+
+
+def _stdout():
+    out = sys.stdout
+    if hasattr(out, "reconfigure"):
+        out.reconfigure(errors=TEXT_ERRORS)
+    return out
 
 
 def _load_model(model: Path | None):
@@ -182,7 +203,7 @@ class _Output:
 
     def __init__(self, output_dir: Path | None, run: _Run, stack: ExitStack):
         self.output_dir, self.run, self.stack = output_dir, run, stack
-        self.out, self.name = sys.stdout, ""
+        self.out, self.name = _stdout(), ""
 
     def open(self, source: Source, relative: Path | None = None, compress: bool = False) -> None:
         if self.output_dir is None:
@@ -433,7 +454,7 @@ def _print_labels(labeled, format: Format, output_dir: Path | None, view: bool, 
     from .filtering import LineLabel
     from .render import coloured_lines, labeled_rows, legend
 
-    out = sys.stdout
+    out = _stdout()
     style = _style(view)
     if view:
         typer.echo(legend(style), color=True)
@@ -477,7 +498,7 @@ def _print_labels(labeled, format: Format, output_dir: Path | None, view: bool, 
                 if format is Format.jsonl:
                     record = {"path": source.name, "line": item.line, "start": item.start, "end": item.end,
                               "label": item.label, "score": item.score}
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    out.write(_json_line(record))
                 else:
                     out.write(f"{source.name}\t{item.line}\t{item.start}\t{item.end}\t{item.label}\t{item.score}\n")
     out.flush()

@@ -17,6 +17,9 @@ PINYIN_AFTER_CJK = re.compile(
     rf"[(（](?<=[\u3400-\u9fff][(（])(?:[a-z{TONE_VOWELS}]{{0,5}}[{TONE_VOWELS}][a-z{TONE_VOWELS}]{{0,5}}|[a-z]{{2,6}})[)）]"
 )
 PAGE_CHUNK_PREFIX = re.compile(r"^\s*\d{1,3}、(?=\S)")
+# Lone surrogates: a Python string can hold them (JSON input, text decoded with escape codecs),
+# UTF-8 cannot. The compiled converters and segmenters take UTF-8 only.
+SURROGATES = re.compile("([\ud800-\udfff]+)")
 
 
 @lru_cache(maxsize=1)
@@ -26,17 +29,12 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
-SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def to_simplified(text: str) -> str:
-    """Traditional to simplified, length kept where characters map one to one. Lone surrogates
-    (text from JSON escapes can hold them) cannot go through the converter's UTF-8: they read
-    as U+FFFD, one for one."""
     try:
         return _converter().convert(text)
-    except UnicodeEncodeError:
-        return _converter().convert(SURROGATE.sub("\ufffd", text))
+    except UnicodeEncodeError:  # lone surrogates stay as they are; the text around them is converted
+        parts = SURROGATES.split(text)
+        return "".join(part if k % 2 else _converter().convert(part) for k, part in enumerate(parts))
 
 
 def strip_pinyin(text: str) -> str:

@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable
 from functools import lru_cache
 
+from .normalize import SURROGATES
+
 
 @lru_cache(maxsize=1)
 def _jieba_cut() -> Callable[[str], list[str]]:
@@ -42,4 +44,8 @@ def jieba_cut(text: str) -> list[str]:
 @lru_cache(maxsize=200_000)
 def cut(text: str) -> list[str]:
     """Words of a short text (callers pass bounded windows); without HMM, as it is 2x faster."""
-    return (_compiled_cut() or _jieba_cut())(text)
+    try:
+        return (_compiled_cut() or _jieba_cut())(text)
+    except UnicodeEncodeError:  # lone surrogates (see normalize.SURROGATES) are words of their own
+        parts = SURROGATES.split(text)
+        return [word for k, part in enumerate(parts) for word in ([part] if k % 2 else cut(part))]

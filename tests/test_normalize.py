@@ -1,4 +1,4 @@
-from classifier.normalize import normalize
+from classifier.normalize import normalize, to_simplified
 
 
 def test_traditional_becomes_simplified():
@@ -15,3 +15,8 @@ def test_pinyin_like_text_not_after_cjk_stays():
 
 def test_full_width_becomes_half_width_and_lower_case():
     assert normalize("ＡＢＣ１２３（附件）") == "abc123(附件)"
+
+
+def test_lone_surrogates_pass_through_simplification():
+    # JSON input can carry them ("\ud800"); OpenCC itself takes only UTF-8.
+    assert to_simplified("當前\ud800位置\udfff") == "当前\ud800位置\udfff"

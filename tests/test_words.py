@@ -25,3 +25,8 @@ def test_compiled_segmenter_matches_jieba_on_corpus_heads():
 def test_cut_keeps_every_character():
     text = "同志们：今天召开全市安全生产工作会议，执行(zhí)xing 2024年"
     assert "".join(words.cut(text)) == text
+
+
+def test_cut_keeps_lone_surrogates():
+    text = "同志们\ud800今天开会\udfff"
+    assert "".join(words.cut(text)) == text and "\ud800" in words.cut(text)
