@@ -12,7 +12,6 @@ import platform
 import tempfile
 import zipfile
 from datetime import datetime, timezone
-from importlib import metadata, resources
 from pathlib import Path
 
 import numpy as np
@@ -39,10 +38,14 @@ def default_model_dir() -> Path:
     checkout = Path(__file__).resolve().parent.parent / "models" / "default"
     if (checkout / META).exists():
         return checkout
+    from importlib import resources
+
     return Path(str(resources.files("classifier.default_model")))
 
 
 def library_versions() -> dict[str, str]:
+    from importlib import metadata
+
     versions = {"python": platform.python_version()}
     for dist in ("classifier", "numpy", "scipy", "scikit-learn", "jieba", "opencc"):
         try:

@@ -20,7 +20,6 @@ from functools import lru_cache
 from itertools import chain
 
 import numpy as np
-from scipy import sparse
 
 from .normalize import normalize, strip_pinyin, to_simplified
 from .segment import KINDS, SPAM_TERMS, Unit, units
@@ -468,21 +467,32 @@ def _words(heads: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.
     return rows.astype(np.int64), np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=len(rows))
 
 
-def hashed(texts: list[str], settings: FeatureSettings) -> sparse.csr_matrix:
-    """Normalized counts of hashed n-grams and words, one row per text."""
+def _hashed_entries(texts: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column and normalized count of every distinct hashed n-gram and word of each text.
+
+    Entries run row by row, columns descending within a row: the order the sparse matrix of
+    earlier versions held them in, so scores are summed in the same order (and come out equal).
+    """
     norm = normalize("\n".join(_windows(texts, settings))).split("\n")
     r1, c1 = _char_ngrams(norm, settings)
     heads = [w[1 : settings.word_chars + 1].split(GAP)[0].rstrip(END) for w in norm]
     r2, c2 = _words(heads, settings)
-    rows, cols = np.concatenate([r1, r2]), np.concatenate([c1, c2])
-    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), settings.n_features))
-    m.sum_duplicates()
-    lengths = np.asarray(m.multiply(m).sum(axis=1)).ravel()
+    width = settings.n_features
+    keys, counts = np.unique(np.concatenate([r1, r2]) * width + (width - 1 - np.concatenate([c1, c2])),
+                             return_counts=True)
+    rows, cols = keys // width, width - 1 - keys % width
+    counts = counts.astype(float)
+    lengths = np.bincount(rows, weights=counts * counts, minlength=len(texts))
     if settings.norm_cap:
         lengths = np.minimum(lengths, settings.norm_cap)
     lengths = np.sqrt(lengths)
     lengths[lengths == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ m)
+    return rows, cols, (1.0 / lengths)[rows] * counts
+
+
+def hashed(texts: list[str], settings: FeatureSettings):
+    """Normalized counts of hashed n-grams and words, one row per text (a scipy CSR matrix)."""
+    return FeatureRows(*_hashed_entries(texts, settings), np.zeros((len(texts), 0)), settings.n_features).tocsr()
 
 
 # --- documents ------------------------------------------------------------------------------
@@ -496,8 +506,56 @@ class DocumentFeatures:
     dense: np.ndarray
 
 
-def featurize(documents: list[list[str]], settings: FeatureSettings,
-              repeats=None) -> tuple[sparse.csr_matrix, list[DocumentFeatures]]:
+@dataclass
+class FeatureRows:
+    """A batch's feature matrix without scipy: the hashed block as (row, column, value) entries
+    (see `_hashed_entries`), then the dense block, scaled. Labeling scores it with numpy alone;
+    `tocsr` gives the sparse matrix that training fits on."""
+
+    rows: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+    dense: np.ndarray
+    n_features: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.dense), self.n_features + self.dense.shape[1]
+
+    def dot(self, coef: np.ndarray) -> np.ndarray:
+        """`X @ coef.T` (rows: this matrix's rows; columns: coef's rows), in float64.
+
+        Each row is summed entry by entry in the sparse matrix's order (hashed entries, then the
+        dense values by column), as scipy's product sums it, so scores do not depend on the path.
+        """
+        out = np.column_stack([np.bincount(self.rows, weights=self.values * row[self.columns], minlength=len(self.dense))
+                               for row in coef]) if len(coef) else np.zeros((len(self.dense), 0))
+        dense_coef = coef[:, self.n_features :]
+        for j in range(self.dense.shape[1]):
+            out += self.dense[:, j, None] * dense_coef[:, j]
+        return out
+
+    def tocsr(self):
+        from scipy import sparse
+
+        n = len(self.dense)
+        dense_rows, dense_cols = np.nonzero(self.dense)
+        rows = np.concatenate([self.rows, dense_rows])
+        order = np.argsort(rows, kind="stable")  # a row's hashed entries, then its dense ones
+        cols = np.concatenate([self.columns, dense_cols + self.n_features])[order]
+        values = np.concatenate([self.values, self.dense[dense_rows, dense_cols]])[order]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+        return sparse.csr_matrix((values, cols, indptr), shape=self.shape)
+
+
+def featurize(documents: list[list[str]], settings: FeatureSettings, repeats=None):
+    """`feature_rows` as a scipy CSR matrix (for training), and each document's rows."""
+    X, docs = feature_rows(documents, settings, repeats)
+    return X.tocsr(), docs
+
+
+def feature_rows(documents: list[list[str]], settings: FeatureSettings,
+                 repeats=None) -> tuple[FeatureRows, list[DocumentFeatures]]:
     """One matrix for a batch of documents (rows in document order), and each document's rows.
 
     Only segments of lines with text get rows; blank lines are decided later from their
@@ -510,7 +568,8 @@ def featurize(documents: list[list[str]], settings: FeatureSettings,
     width = len(dense_names(settings))
     if not texts:
         empty = [DocumentFeatures(us, np.zeros((0, width))) for us in doc_units]
-        return sparse.csr_matrix((0, settings.n_features + width)), empty
+        nothing = np.zeros(0, dtype=np.int64)
+        return FeatureRows(nothing, nothing, np.zeros(0), np.zeros((0, width)), settings.n_features), empty
     base = shallow(texts)
     stripped = [t.strip() for t in texts]
     text = _unit_text(stripped)
@@ -522,5 +581,5 @@ def featurize(documents: list[list[str]], settings: FeatureSettings,
                  if us else np.zeros((0, width)))
         docs.append(DocumentFeatures(us, dense))
         start = end
-    dense = sparse.csr_matrix(np.vstack([d.dense for d in docs]) * _scales(settings))
-    return sparse.hstack([hashed(texts, settings), dense], format="csr"), docs
+    dense = np.vstack([d.dense for d in docs]) * _scales(settings)
+    return FeatureRows(*_hashed_entries(texts, settings), dense, settings.n_features), docs

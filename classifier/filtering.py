@@ -15,7 +15,7 @@ import numpy as np
 from .context import context_features
 from .corpus import LABELS
 from .decode import TRANSITION_WEIGHT, emission_weights, fill_blank, viterbi
-from .features import DocumentFeatures, FeatureSettings, featurize
+from .features import DocumentFeatures, FeatureSettings, feature_rows
 from .model import LinearModel
 from .segment import Unit, split_lines
 
@@ -77,11 +77,12 @@ class Labeler:
         return [labels for batch in batches(documents) for labels in self._label_batch(batch, repeats)]
 
     def _label_batch(self, documents: list[list[str]], repeats=None) -> list[list[LineLabel]]:
-        X, docs = featurize(documents, self.settings, repeats)
+        X, docs = feature_rows(documents, self.settings, repeats)
         return self.label_features(documents, X, docs)
 
     def label_features(self, documents: list[list[str]], X, docs: list[DocumentFeatures]) -> list[list[LineLabel]]:
-        """Labels from an already computed feature matrix (rows of `docs`, in order)."""
+        """Labels from an already computed feature matrix (rows of `docs`, in order; `FeatureRows`
+        or a sparse matrix of the same rows)."""
         proba = self.model.predict_proba(X) if X.shape[0] else np.zeros((0, len(LABELS)))
         results, start = [], 0
         for lines, doc in zip(documents, docs):
