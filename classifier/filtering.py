@@ -82,21 +82,30 @@ class Labeler:
 
     def label_features(self, documents: list[list[str]], X, docs: list[DocumentFeatures]) -> list[list[LineLabel]]:
         """Labels from an already computed feature matrix (rows of `docs`, in order; `FeatureRows`
-        or a sparse matrix of the same rows)."""
+        or a sparse matrix of the same rows). The context pass and decoding run over all the
+        documents at once; each document comes out as it would alone."""
         proba = self.model.predict_proba(X) if X.shape[0] else np.zeros((0, len(LABELS)))
-        results, start = [], 0
+        sizes = np.array([len(doc.units) for doc in docs], dtype=np.int64)
+        lengths = np.array([len(lines[u.line][u.start : u.end].strip()) for lines, doc in zip(documents, docs)
+                            for u in doc.units], dtype=float)
+        log_proba = self.revise(lengths, proba, sizes)
+        same_line = np.array([u.part > 0 for doc in docs for u in doc.units], dtype=bool)
+        path = viterbi(log_proba * emission_weights(lengths)[:, None], self.log_start, self.log_trans,
+                       self.transition_weight, same_line, sizes)
+        scores = np.exp(log_proba[np.arange(len(path)), path]).tolist() if len(path) else []
+        path, results, start = path.tolist(), [], 0
         for lines, doc in zip(documents, docs):
-            rows = proba[start : start + len(doc.units)]
-            start += len(doc.units)
-            lengths = unit_lengths(lines, doc.units)
-            results.append(self._decode(lines, doc.units, lengths, self.revise(lengths, rows)))
+            end = start + len(doc.units)
+            results.append(self._labels(lines, doc.units, path[start:end], scores[start:end]))
+            start = end
         return results
 
-    def revise(self, lengths: np.ndarray, proba: np.ndarray) -> np.ndarray:
-        """Log-probabilities after the context pass (the line model's own without one)."""
+    def revise(self, lengths: np.ndarray, proba: np.ndarray, sizes=None) -> np.ndarray:
+        """Log-probabilities after the context pass (the line model's own without one), for one
+        document's units or for several documents' (`sizes`: units per document)."""
         if self.context is None or not len(lengths):
             return np.log(np.maximum(proba, 1e-12))
-        revised = np.exp(self.context.predict_log_proba(context_features(proba, lengths)))
+        revised = np.exp(self.context.predict_log_proba(context_features(proba, lengths, sizes)))
         # Spam is injected, unrelated to what surrounds it: its evidence is the unit's own, and the
         # page-level pass may not talk the line model out of it.
         # The other labels share what spam leaves, in the proportions the pass gave them.
@@ -106,22 +115,20 @@ class Labeler:
         revised[:, SPAM] = spam
         return np.log(np.maximum(revised, 1e-12))
 
-    def _decode(self, lines: list[str], units: list[Unit], lengths: np.ndarray, log_proba: np.ndarray) -> list[LineLabel]:
-        same_line = np.array([u.part > 0 for u in units], dtype=bool)
-        path = viterbi(log_proba * emission_weights(lengths)[:, None], self.log_start, self.log_trans,
-                       self.transition_weight, same_line)
+    @staticmethod
+    def _labels(lines: list[str], units: list[Unit], path: list[int], scores: list[float]) -> list[LineLabel]:
+        """One document's `LineLabel`s from the decoded label index and its probability per unit."""
         names = [LABELS[k] for k in path]
-        scores = np.exp(log_proba[np.arange(len(path)), path]) if len(path) else np.zeros(0)
         out: list[LineLabel] = []
         for u, name, p in zip(units, names, scores):
             prev = out[-1] if out else None
             if prev is not None and prev.line == u.line + 1 and prev.label == name:
                 # Adjacent segments of a line with one label are reported as one.
                 width, extra = prev.end - prev.start, u.end - u.start
-                merged = (prev.score * width + float(p) * extra) / max(width + extra, 1)
+                merged = (prev.score * width + p * extra) / max(width + extra, 1)
                 out[-1] = LineLabel(prev.line, name, round(merged, 4), prev.start, u.end)
             else:
-                out.append(LineLabel(u.line + 1, name, round(float(p), 4), u.start, u.end))
+                out.append(LineLabel(u.line + 1, name, round(p, 4), u.start, u.end))
         blank = fill_blank(len(lines), [u.line for u in units], names)
         covered = {u.line for u in units}
         out.extend(LineLabel(i + 1, label, 1.0, 0, len(lines[i])) for i, label in enumerate(blank) if i not in covered)
