@@ -283,10 +283,34 @@ def _scales(settings: FeatureSettings) -> np.ndarray:
     return np.array([settings.page_scale if name in structural else settings.dense_scale for name in names])
 
 
-def _after(flags: list[bool]) -> np.ndarray:
-    """1 for the units after the first flagged one."""
-    seen = np.cumsum(np.asarray(flags, dtype=int))
-    return (np.concatenate([[0], seen[:-1]]) > 0).astype(float) if len(flags) else np.zeros(0)
+@dataclass
+class _Pages:
+    """Where each unit of a batch sits: the units of the pages that have any, one page after another."""
+
+    documents: list[list[str]]  # the lines of each page
+    units: list[Unit]
+    sizes: np.ndarray  # units per page
+    starts: np.ndarray  # first unit of each page
+    page: np.ndarray  # page of each unit
+    order: np.ndarray  # position of each unit in its page
+
+    @classmethod
+    def of(cls, documents: list[list[str]], doc_units: list[list[Unit]]) -> _Pages:
+        kept = [k for k, us in enumerate(doc_units) if us]
+        sizes = np.array([len(doc_units[k]) for k in kept], dtype=np.int64)
+        starts = np.cumsum(sizes) - sizes
+        page = np.repeat(np.arange(len(kept)), sizes)
+        return cls([documents[k] for k in kept], [u for k in kept for u in doc_units[k]], sizes, starts, page,
+                   np.arange(int(sizes.sum())) - starts[page])
+
+    def slices(self):
+        return ((a, a + n) for a, n in zip(self.starts.tolist(), self.sizes.tolist()))
+
+
+def _after(flags: np.ndarray, pages: _Pages) -> np.ndarray:
+    """1 for the units after the first flagged one of their page."""
+    first = np.minimum.reduceat(np.where(flags > 0, pages.order, pages.sizes[pages.page]), pages.starts)
+    return (pages.order > first[pages.page]).astype(float)
 
 
 def _elsewhere(stripped: list[str]) -> list[bool]:
@@ -296,25 +320,29 @@ def _elsewhere(stripped: list[str]) -> list[bool]:
     return [lo <= len(s) <= hi and joined.count(s) > 1 for s in stripped]
 
 
-def _segments(lines: list[str], us: list[Unit]) -> np.ndarray:
-    out = np.zeros((len(us), len(SEGMENT_NAMES)))
-    line, _, _, kind, part, parts = (np.array(column) for column in zip(*us))
+def _segments(pages: _Pages) -> np.ndarray:
+    out = np.zeros((len(pages.units), len(SEGMENT_NAMES)))
+    line, _, _, kind, part, parts = np.array(pages.units, dtype=np.int64).reshape(-1, 6).T
     cut = parts > 1
     out[:, 0] = cut
     out[:, 1] = cut & (part == 0)
     out[:, 2] = cut & (part > 0) & (part < parts - 1)
     out[:, 3] = cut & (part > 0) & (part == parts - 1)
-    if cut.any():
-        out[cut, 4] = [math.log1p(len(lines[i].strip())) / 10 for i in line[cut]]
+    rows = np.flatnonzero(cut)
+    if len(rows):
+        out[rows, 4] = [math.log1p(len(pages.documents[d][i].strip())) / 10
+                        for d, i in zip(pages.page[rows].tolist(), line[rows].tolist())]
     rows = np.flatnonzero(kind)
     out[rows, 4 + kind[rows]] = 1.0
     return out
 
 
-def _page(stripped: list[str], lengths: np.ndarray, repeats: np.ndarray | None, text: np.ndarray) -> np.ndarray:
+def _page(pages: _Pages, stripped: list[str], lengths: np.ndarray, repeats: np.ndarray | None,
+          text: np.ndarray) -> np.ndarray:
     rep = np.zeros(len(stripped)) if repeats is None else np.asarray(repeats, dtype=float)
+    elsewhere = [flag for a, b in pages.slices() for flag in _elsewhere(stripped[a:b])]
     return np.column_stack([
-        _after(text[:, 1]), _after(text[:, 2]), _elsewhere(stripped),
+        _after(text[:, 1], pages), _after(text[:, 2], pages), elsewhere,
         rep > 0, np.log1p(rep) / 4, (rep > 0) & (lengths >= 10), text[:, 3],
     ]).astype(float)
 
@@ -348,35 +376,55 @@ def _unit_text(stripped: list[str]) -> np.ndarray:
     return out
 
 
-def _context(lines: list[str], us: list[Unit], stripped: list[str], base: np.ndarray, text: np.ndarray,
-             repeats: np.ndarray | None, settings: FeatureSettings) -> np.ndarray:
-    n = len(us)
-    lengths = np.array([len(s) for s in stripped], dtype=float)
-    before = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) / max(lengths.sum(), 1.0)
-    order = np.arange(n, dtype=float)
-    counts: dict[str, int] = {}
-    for s in stripped:
-        counts[s] = counts.get(s, 0) + 1
-    longest = max(lengths.max(), 1.0)
-    pos = np.column_stack([
-        order / max(n - 1, 1), before, order == 0, order == n - 1,
-        np.log1p(order) / 6, np.log1p(n - 1 - order) / 6, np.full(n, math.log1p(n) / 6),
+def _position(pages: _Pages, stripped: list[str], lengths: np.ndarray) -> np.ndarray:
+    n, size = len(stripped), pages.sizes[pages.page]
+    order = pages.order.astype(float)
+    # Lengths are whole numbers: their running sums are exact, so one running sum serves every page.
+    running = np.cumsum(lengths) - lengths
+    before = (running - running[pages.starts][pages.page]) / np.maximum(np.add.reduceat(lengths, pages.starts), 1.0)[pages.page]
+    longest = np.maximum(np.maximum.reduceat(lengths, pages.starts), 1.0)[pages.page]
+    seen: dict[tuple[int, str], int] = {}
+    keys = list(zip(pages.page.tolist(), stripped))
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+    blank_before, blank_after = [], []
+    for u, d in zip(pages.units, pages.page.tolist()):
+        lines = pages.documents[d]
+        blank_before.append(u.part == 0 and u.line > 0 and not lines[u.line - 1].strip())
+        blank_after.append(u.part == u.parts - 1 and u.line + 1 < len(lines) and not lines[u.line + 1].strip())
+    return np.column_stack([
+        order / np.maximum(size - 1, 1), before, order == 0, order == size - 1,
+        np.log1p(order) / 6, np.log1p(size - 1 - order) / 6,
+        np.array([math.log1p(k) / 6 for k in pages.sizes.tolist()])[pages.page] if n else np.zeros(0),
         lengths / longest, lengths == longest,
-        [counts[s] > 1 for s in stripped],
-        [u.part == 0 and u.line > 0 and not lines[u.line - 1].strip() for u in us],
-        [u.part == u.parts - 1 and u.line + 1 < len(lines) and not lines[u.line + 1].strip() for u in us],
+        [seen[key] > 1 for key in keys], blank_before, blank_after,
     ]).astype(float)
+
+
+def _script(pages: _Pages, lengths: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """A unit's traditional-character share, its page's (weighted by length) and how much less it has."""
     trad = text[:, 0]
-    doc_trad = float(np.average(trad, weights=lengths)) if lengths.sum() else 0.0
-    script = np.column_stack([trad, np.full(n, doc_trad), np.maximum(doc_trad - trad, 0.0)])
-    blocks = [base, script, pos, _segments(lines, us), _page(stripped, lengths, repeats, text)]
-    picked = base[:, NEIGHBOR_INDEX]
+    weighted = np.multiply(trad, lengths)
+    # Summed page by page, as the page's own sum would be.
+    doc = np.array([float(weighted[a:b].sum() / lengths[a:b].sum()) if lengths[a:b].sum() else 0.0
+                    for a, b in pages.slices()])[pages.page]
+    return np.column_stack([trad, doc, np.maximum(doc - trad, 0.0)])
+
+
+def _context(pages: _Pages, stripped: list[str], base: np.ndarray, text: np.ndarray, repeats: np.ndarray | None,
+             settings: FeatureSettings) -> np.ndarray:
+    """Script, position, segment, page and neighbour features of every unit of the batch; each page's
+    rows are what they would be for the page alone."""
+    n = len(stripped)
+    lengths = np.array([len(s) for s in stripped], dtype=float)
+    blocks = [base, _script(pages, lengths, text), _position(pages, stripped, lengths), _segments(pages),
+              _page(pages, stripped, lengths, repeats, text)]
+    picked, size = base[:, NEIGHBOR_INDEX], pages.sizes[pages.page]
     for off in settings.neighbors:
         shifted = np.zeros((n, len(NEIGHBOR_INDEX) + 1))
-        src = np.arange(n) + off
-        ok = (src >= 0) & (src < n)
+        ok = (pages.order + off >= 0) & (pages.order + off < size)
         shifted[ok, 0] = 1.0
-        shifted[ok, 1:] = picked[src[ok]]
+        shifted[ok, 1:] = picked[np.flatnonzero(ok) + off]
         blocks.append(shifted)
     return np.hstack(blocks)
 
@@ -573,13 +621,12 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings,
     base = shallow(texts)
     stripped = [t.strip() for t in texts]
     text = _unit_text(stripped)
-    counts = repeats.observe(doc_texts) if repeats is not None else [None] * len(documents)
+    counts = repeats.observe(doc_texts) if repeats is not None else None
+    dense = _context(_Pages.of(documents, doc_units), stripped, base, text,
+                     np.concatenate(counts) if counts is not None else None, settings)
     docs, start = [], 0
-    for lines, us, rep in zip(documents, doc_units, counts):
-        end = start + len(us)
-        dense = (_context(lines, us, stripped[start:end], base[start:end], text[start:end], rep, settings)
-                 if us else np.zeros((0, width)))
-        docs.append(DocumentFeatures(us, dense))
-        start = end
-    dense = np.vstack([d.dense for d in docs]) * _scales(settings)
+    for us in doc_units:
+        docs.append(DocumentFeatures(us, dense[start : start + len(us)]))
+        start += len(us)
+    dense = dense * _scales(settings)
     return FeatureRows(*_hashed_entries(texts, settings), dense, settings.n_features), docs
