@@ -16,8 +16,6 @@ import math
 import re
 import zlib
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from itertools import chain
 
 import numpy as np
 
@@ -484,35 +482,60 @@ def _char_ngrams(windows: list[str], settings: FeatureSettings) -> tuple[np.ndar
     return np.concatenate(rows), np.concatenate(cols)
 
 
-_word_cache: dict[str, int] = {}
+def _crc_table() -> np.ndarray:
+    table = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        table = np.where(table & 1, (table >> 1) ^ np.uint32(0xEDB88320), table >> 1).astype(np.uint32)
+    return table
 
 
-def _word_column(word: str, n_features: int) -> int:
-    code = _word_cache.get(word)
-    if code is None:
-        code = zlib.crc32(("w\x00" + word).encode("utf-8", "surrogatepass"))
-        if len(_word_cache) < 500_000:
-            _word_cache[word] = code
-    return code % n_features
+_CRC_TABLE = _crc_table()
+# Words hash as zlib.crc32("w\0" + word): the register after the prefix, where every word starts.
+_WORD_PREFIX = np.uint32(zlib.crc32(b"w\x00") ^ 0xFFFFFFFF)
 
 
-def tokenize(text: str) -> list[str]:
-    from .words import cut
+def _word_columns(words: list[str], n_features: int) -> np.ndarray:
+    """zlib.crc32 of "w\0" + each word (UTF-8) modulo n_features, for all words at once: step k
+    feeds the k-th byte of every word at least k + 1 bytes long (longest words first)."""
+    if not words:
+        return np.zeros(0, dtype=np.int64)
+    joined = "".join(words)
+    data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    chars = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    utf8 = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
+    sizes = np.add.reduceat(utf8.astype(np.int64), np.cumsum(chars) - chars)
+    order = np.argsort(-sizes, kind="stable")
+    starts, sizes = (np.cumsum(sizes) - sizes)[order], sizes[order]
+    running = np.searchsorted(-sizes, -np.arange(sizes[0]), side="left")  # words longer than k bytes
+    crc = np.full(len(words), _WORD_PREFIX, dtype=np.uint32)
+    for k, m in enumerate(running.tolist()):
+        crc[:m] = _CRC_TABLE[(crc[:m] ^ data[starts[:m] + k]) & 0xFF] ^ (crc[:m] >> 8)
+    out = np.empty(len(words), dtype=np.int64)
+    out[order] = (crc ^ np.uint32(0xFFFFFFFF)).astype(np.int64) % n_features
+    return out
 
-    return cut(text)
 
-
-@lru_cache(maxsize=200_000)
-def _head_columns(head: str, n_features: int) -> tuple[int, ...]:
-    """Hashed columns of the words of a line's head; heads of chrome lines recur across pages."""
-    return tuple(_word_column(word, n_features) for word in tokenize(head)
-                 if len(word) > 1 or "\u3400" <= word <= "\u9fff")
+def _is_word(word: str) -> bool:
+    """Words hashed: two characters or more, or one CJK character."""
+    return len(word) > 1 or "\u3400" <= word <= "\u9fff"
 
 
 def _words(heads: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray]:
-    columns = [_head_columns(head, settings.n_features) for head in heads]
-    rows = np.repeat(np.arange(len(heads)), [len(c) for c in columns])
-    return rows.astype(np.int64), np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=len(rows))
+    """Row and column of every word of every head; each distinct head is cut once."""
+    from .words import cut_lines
+
+    index: dict[str, int] = {}
+    rows_of = [index.setdefault(head, len(index)) for head in heads]
+    cut = [[w for w in words if _is_word(w)] for words in cut_lines(list(index))]
+    counts = np.fromiter(map(len, cut), dtype=np.int64, count=len(cut))
+    columns = _word_columns([w for words in cut for w in words], settings.n_features)
+    # Each row takes its head's words: a ragged gather of the distinct heads' columns.
+    head = np.array(rows_of, dtype=np.int64)
+    per_row = counts[head]
+    first = (np.cumsum(counts) - counts)[head]
+    at = np.arange(int(per_row.sum())) + np.repeat(first - (np.cumsum(per_row) - per_row), per_row)
+    return np.repeat(np.arange(len(heads)), per_row), columns[at]
 
 
 def _hashed_entries(texts: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

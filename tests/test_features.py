@@ -1,8 +1,11 @@
+import zlib
+
 import numpy as np
 
 from classifier.features import (
     SHALLOW_NAMES,
     FeatureSettings,
+    _word_columns,
     dense_names,
     feature_rows,
     featurize,
@@ -101,3 +104,9 @@ def test_numpy_scores_equal_the_sparse_product_exactly():
     coef = np.random.default_rng(0).normal(size=(3, rows.shape[1])).astype(np.float32)
     assert numpy_rows.shape == rows.shape
     assert np.array_equal(numpy_rows.dot(coef), np.asarray(rows @ coef.T))
+
+
+def test_word_columns_are_crc32_of_the_words():
+    words = ["同志们", "ab", "执行", "𠀀字", "e\u0301x", "—…", "a" * 40]
+    expected = [zlib.crc32(("w\x00" + w).encode("utf-8")) % SETTINGS.n_features for w in words]
+    assert list(_word_columns(words, SETTINGS.n_features)) == expected

@@ -25,3 +25,10 @@ def test_compiled_segmenter_matches_jieba_on_corpus_heads():
 def test_cut_keeps_every_character():
     text = "同志们：今天召开全市安全生产工作会议，执行(zhí)xing 2024年"
     assert "".join(words.cut(text)) == text
+
+
+def test_cutting_many_texts_at_once_gives_each_text_its_words():
+    settings = FeatureSettings()
+    docs = load_labeled(ROOT / "labeled")
+    heads = sorted({line.strip()[: settings.word_chars] for d in docs[::8] for line in d.lines}) + ["", " a  b ", "甲"]
+    assert words.cut_lines(heads) == [words.cut(h) for h in heads]
