@@ -48,20 +48,20 @@ class RepeatCounter:
 
     def observe(self, documents: list[list[str]]) -> list[np.ndarray]:
         """Add each document's texts (once per document), then count for each text the OTHER documents holding it."""
-        slots = [self._slots(texts) for texts in documents]
-        for texts, s in zip(documents, slots):
-            keep = np.array([len(t.strip()) >= MIN_CHARS for t in texts], dtype=bool)
-            unique = np.unique(s[keep], axis=0) if keep.any() else s[:0]
-            for row in range(len(SEEDS)):
-                np.add.at(self.table[row], unique[:, row], 1)
-            self.documents += 1
-        out = []
-        for texts, s in zip(documents, slots):
-            if not len(texts):
-                out.append(np.zeros(0))
-                continue
-            counts = np.min([self.table[row][s[:, row]] for row in range(len(SEEDS))], axis=0) - 1
-            short = np.array([len(t.strip()) < MIN_CHARS for t in texts], dtype=bool)
-            counts[short] = 0
-            out.append(np.maximum(counts, 0).astype(float))
-        return out
+        texts = [t for doc in documents for t in doc]
+        sizes = np.array([len(doc) for doc in documents], dtype=np.int64)
+        slots = self._slots(texts)
+        short = np.array([len(t.strip()) < MIN_CHARS for t in texts], dtype=bool)
+        # Each (document, slots) pair once: a text repeated within a document counts once.
+        doc = np.repeat(np.arange(len(documents)), sizes)[~short]
+        pairs = np.column_stack([doc, slots[~short]])
+        if len(pairs):
+            pairs = pairs[np.lexsort(pairs.T[::-1])]
+            pairs = pairs[np.concatenate([[True], (pairs[1:] != pairs[:-1]).any(axis=1)])]
+        for row in range(len(SEEDS)):
+            np.add.at(self.table[row], pairs[:, row + 1], 1)
+        self.documents += len(documents)
+        counts = np.min([self.table[row][slots[:, row]] for row in range(len(SEEDS))], axis=0) - 1
+        counts[short] = 0
+        counts = np.maximum(counts, 0).astype(float)
+        return np.split(counts, np.cumsum(sizes)[:-1]) if len(documents) else []
