@@ -494,48 +494,48 @@ _CRC_TABLE = _crc_table()
 _WORD_PREFIX = np.uint32(zlib.crc32(b"w\x00") ^ 0xFFFFFFFF)
 
 
-def _word_columns(words: list[str], n_features: int) -> np.ndarray:
-    """zlib.crc32 of "w\0" + each word (UTF-8) modulo n_features, for all words at once: step k
-    feeds the k-th byte of every word at least k + 1 bytes long (longest words first)."""
-    if not words:
+def _crc_columns(data: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n_features: int) -> np.ndarray:
+    """zlib.crc32 of "w\\0" + each byte string data[start : start + size] modulo n_features, for all
+    of them at once: step k feeds the k-th byte of every string at least k + 1 bytes long."""
+    if not len(sizes):
         return np.zeros(0, dtype=np.int64)
-    joined = "".join(words)
-    data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    chars = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    utf8 = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
-    sizes = np.add.reduceat(utf8.astype(np.int64), np.cumsum(chars) - chars)
     order = np.argsort(-sizes, kind="stable")
-    starts, sizes = (np.cumsum(sizes) - sizes)[order], sizes[order]
-    running = np.searchsorted(-sizes, -np.arange(sizes[0]), side="left")  # words longer than k bytes
-    crc = np.full(len(words), _WORD_PREFIX, dtype=np.uint32)
+    starts, sizes = starts[order], sizes[order]
+    running = np.searchsorted(-sizes, -np.arange(sizes[0]), side="left")  # strings longer than k bytes
+    crc = np.full(len(sizes), _WORD_PREFIX, dtype=np.uint32)
     for k, m in enumerate(running.tolist()):
         crc[:m] = _CRC_TABLE[(crc[:m] ^ data[starts[:m] + k]) & 0xFF] ^ (crc[:m] >> 8)
-    out = np.empty(len(words), dtype=np.int64)
+    out = np.empty(len(sizes), dtype=np.int64)
     out[order] = (crc ^ np.uint32(0xFFFFFFFF)).astype(np.int64) % n_features
     return out
 
 
-def _is_word(word: str) -> bool:
-    """Words hashed: two characters or more, or one CJK character."""
-    return len(word) > 1 or "\u3400" <= word <= "\u9fff"
-
-
 def _words(heads: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of every word of every head; each distinct head is cut once."""
-    from .words import cut_lines
+    """Row and column of every word of every head: words of two characters or more, or one CJK
+    character. The distinct heads are cut in one call, and their words hashed with numpy."""
+    from .words import cut_joined
 
     index: dict[str, int] = {}
-    rows_of = [index.setdefault(head, len(index)) for head in heads]
-    cut = [[w for w in words if _is_word(w)] for words in cut_lines(list(index))]
-    counts = np.fromiter(map(len, cut), dtype=np.int64, count=len(cut))
-    columns = _word_columns([w for words in cut for w in words], settings.n_features)
+    head = np.array([index.setdefault(h, len(index)) for h in heads], dtype=np.int64)
+    joined = "\n".join(index)
+    tokens = cut_joined(joined)
+    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    chars = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    if chars.sum() != len(points):
+        raise ValueError("the word segmenter did not keep every character")
+    at = np.cumsum(chars) - chars
+    first = points[at] if len(at) else points[:0]
+    newline = (chars == 1) & (first == 10)
+    word = (chars > 1) | ((first >= 0x3400) & (first <= 0x9FFF))
+    utf8 = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+    offset = np.concatenate([[0], np.cumsum(utf8)])  # byte offset of each character
+    data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    columns = _crc_columns(data, offset[at[word]], offset[at[word] + chars[word]] - offset[at[word]], settings.n_features)
+    counts = np.bincount((np.cumsum(newline) - newline)[word], minlength=len(index))
     # Each row takes its head's words: a ragged gather of the distinct heads' columns.
-    head = np.array(rows_of, dtype=np.int64)
     per_row = counts[head]
-    first = (np.cumsum(counts) - counts)[head]
-    at = np.arange(int(per_row.sum())) + np.repeat(first - (np.cumsum(per_row) - per_row), per_row)
-    return np.repeat(np.arange(len(heads)), per_row), columns[at]
+    take = np.arange(int(per_row.sum())) + np.repeat((np.cumsum(counts) - counts)[head] - (np.cumsum(per_row) - per_row), per_row)
+    return np.repeat(np.arange(len(heads)), per_row), columns[take]
 
 
 def _hashed_entries(texts: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

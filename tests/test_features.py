@@ -5,7 +5,7 @@ import numpy as np
 from classifier.features import (
     SHALLOW_NAMES,
     FeatureSettings,
-    _word_columns,
+    _words,
     dense_names,
     feature_rows,
     featurize,
@@ -106,7 +106,11 @@ def test_numpy_scores_equal_the_sparse_product_exactly():
     assert np.array_equal(numpy_rows.dot(coef), np.asarray(rows @ coef.T))
 
 
-def test_word_columns_are_crc32_of_the_words():
-    words = ["同志们", "ab", "执行", "𠀀字", "e\u0301x", "—…", "a" * 40]
-    expected = [zlib.crc32(("w\x00" + w).encode("utf-8")) % SETTINGS.n_features for w in words]
-    assert list(_word_columns(words, SETTINGS.n_features)) == expected
+def test_word_columns_are_crc32_of_each_heads_words():
+    from classifier.words import cut
+
+    heads = ["同志们：今天开会", "", "执行 ab c", "𠀀字—…", "同志们：今天开会", "a" * 30]
+    rows, cols = _words(heads, SETTINGS)
+    expected = [(k, zlib.crc32(("w\x00" + w).encode("utf-8")) % SETTINGS.n_features)
+                for k, head in enumerate(heads) for w in cut(head) if len(w) > 1 or "\u3400" <= w <= "\u9fff"]
+    assert list(zip(rows.tolist(), cols.tolist())) == expected

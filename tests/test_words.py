@@ -31,4 +31,12 @@ def test_cutting_many_texts_at_once_gives_each_text_its_words():
     settings = FeatureSettings()
     docs = load_labeled(ROOT / "labeled")
     heads = sorted({line.strip()[: settings.word_chars] for d in docs[::8] for line in d.lines}) + ["", " a  b ", "甲"]
-    assert words.cut_lines(heads) == [words.cut(h) for h in heads]
+    tokens = words.cut_joined("\n".join(heads))
+    assert "".join(tokens).split("\n") == heads
+    each: list[list[str]] = [[]]
+    for token in tokens:
+        if token == "\n":
+            each.append([])
+        else:
+            each[-1].append(token)
+    assert each == [words.cut(h) for h in heads]
