@@ -81,13 +81,19 @@ SEPARATORS = "|丨_>»/-·,，"
 SEPARATOR_RUN = re.compile(r"\s[|丨>»/·-]\s|[|丨]")
 # The same patterns for many unit windows joined by newlines (see `_flags`), written so that
 # each starts with a literal or a character set and `re` skips ahead to where it can match.
+# Each comes with the characters one of which any match holds (None: any window may match):
+# only the windows holding one are searched.
 _S = r"[^\S\n]*"
-_JOINED_FLAGS = [
-    re.compile(r"[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.|\.(?i:com|cn|net|org|html?|shtml|aspx?)\b"),  # URL
-    re.compile(r"@(?<=[\w.-]@)[\w-]+\.[a-z]{2,}", re.IGNORECASE),  # EMAIL
-    re.compile(ICP.pattern.replace("ICP|", "ICP|icp|Icp|").replace("|copyright|", "|copyright|Copyright|COPYRIGHT|")),
-    re.compile(rf"\d(?:\d{{1,3}}{_S}[-/.年]{_S}\d{{1,2}}{_S}[-/.月]{_S}\d|\d?月\d{{1,2}}日|\d{{3}}年)"),  # DATE
-    _multiline(TIME),
+_SCANNED_FLAGS = [
+    (re.compile(r"[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.|\.(?i:com|cn|net|org|html?|shtml|aspx?)\b"), "./"),  # URL
+    (re.compile(r"@(?<=[\w.-]@)[\w-]+\.[a-z]{2,}", re.IGNORECASE), "@"),  # EMAIL
+    (re.compile(ICP.pattern.replace("ICP|", "ICP|icp|Icp|").replace("|copyright|", "|copyright|Copyright|COPYRIGHT|")),
+     None),
+    (re.compile(rf"\d(?:\d{{1,3}}{_S}[-/.年]{_S}\d{{1,2}}{_S}[-/.月]{_S}\d|\d?月\d{{1,2}}日|\d{{3}}年)"), "-/.年月"),  # DATE
+    (_multiline(TIME), ":"),
+]
+# Patterns anchored at the start of a window: one match call per window beats a scan of them all.
+_ANCHORED_FLAGS = [
     *(_multiline(p) for p in (LIST_MARKER, BULLET, PAGE_CHUNK, KEY_VALUE)),
     re.compile(r"^(?:[\d.,:：/¥$%+\-()（）万kKwW]|[^\S\n])+$", re.MULTILINE),  # NUMBERISH
 ]
@@ -95,8 +101,11 @@ _JOINED_FLAGS = [
 _TRAILING_DATE_REVERSED = re.compile(r"^[^\S\n]*日?\d{1,2}[-/.月]\d{1,2}(?:[-/.年]\d{2,4})?", re.MULTILINE)
 TAIL_DATE_CHARS = 20
 _SEPARATOR_RUN_M = _multiline(SEPARATOR_RUN)
+_SEPARATOR_RUN_CHARS = "|丨>»/·-"
 # Case-insensitive by listing the cases: a case-insensitive pattern could not skip ahead.
 _SPAM_TERMS_I = re.compile(SPAM_TERMS.pattern.replace("|av|porn|", "|av|AV|Av|aV|porn|Porn|PORN|"))
+# The spam terms are plain words: a match starts with the first character of one of them.
+_SPAM_TERMS_FIRST = "".join(sorted({term[0] for term in _SPAM_TERMS_I.pattern.split("|")}))
 
 
 SHALLOW_NAMES = [
@@ -175,29 +184,54 @@ def _char_counts(codes: np.ndarray, sizes: np.ndarray, chars: str) -> np.ndarray
     return flat.reshape(len(sizes), len(targets))[:, order].astype(float)
 
 
+class _Windows:
+    """Unit windows with their code points, for pattern counts restricted to the windows that can match."""
+
+    def __init__(self, windows: list[str]):
+        self.windows = windows
+        self.sizes = np.array([len(w) for w in windows])
+        self.codes = np.frombuffer("".join(windows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        self.owner = np.repeat(np.arange(len(windows)), self.sizes)
+
+    def count(self, pattern: re.Pattern, chars: str | None) -> np.ndarray:
+        """Matches of `pattern` per window; `chars`: one of them is in any match (None: search all)."""
+        if chars is None:
+            return _per_text(pattern, *_joined(self.windows))
+        holding = np.zeros(len(self.windows), dtype=bool)
+        holding[self.owner[np.isin(self.codes, np.array([ord(c) for c in chars], dtype=np.uint32))]] = True
+        out = np.zeros(len(self.windows))
+        rows = np.flatnonzero(holding)
+        if len(rows):
+            out[rows] = _per_text(pattern, *_joined([self.windows[k] for k in rows.tolist()]))
+        return out
+
+    def starts_with(self, pattern: re.Pattern) -> np.ndarray:
+        return np.array([pattern.match(w) is not None for w in self.windows], dtype=bool)
+
+
 def _flags(lines: list[str], texts: list[str]) -> np.ndarray:
     """Pattern flags of each unit, from its head and tail (texts stripped); one regex pass per flag."""
     cap = FLAG_HEAD + FLAG_TAIL
-    windows = [t if len(t) <= cap else t[:FLAG_HEAD] + " " + t[-FLAG_TAIL:] for t in texts]
-    joined, starts = _joined(windows)
-    sizes = np.array([len(w) for w in windows])
-    codes = np.frombuffer("".join(windows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    counts = _char_counts(codes, sizes, SEPARATORS + BRACKET_CHARS + "。")
+    windows = _Windows([t if len(t) <= cap else t[:FLAG_HEAD] + " " + t[-FLAG_TAIL:] for t in texts])
+    sizes = windows.sizes
+    counts = _char_counts(windows.codes, sizes, SEPARATORS + BRACKET_CHARS + "。")
     separators = counts[:, : len(SEPARATORS)]
     brackets = counts[:, len(SEPARATORS) : -1].sum(axis=1)
     full_stops = counts[:, -1]
-    lasts = np.array([ord(w[-1]) if w else 0 for w in windows], dtype=np.uint32)
+    lasts = np.array([ord(w[-1]) if w else 0 for w in windows.windows], dtype=np.uint32)
     ends = [np.isin(lasts, [ord(c) for c in chars]) for chars in ("。！？!?…”\"", ":：", "，,、；;", ")）]】>》")]
-    found = [_per_text(p, joined, starts) > 0 for p in _JOINED_FLAGS]
-    found.insert(5, _per_text(_TRAILING_DATE_REVERSED, *_joined([w[-TAIL_DATE_CHARS:][::-1] for w in windows])) > 0)
+    found = [windows.count(p, chars) > 0 for p, chars in _SCANNED_FLAGS]
+    found.append(np.array([_TRAILING_DATE_REVERSED.match(w[-TAIL_DATE_CHARS:][::-1]) is not None for w in windows.windows],
+                          dtype=bool))
+    found += [windows.starts_with(p) for p in _ANCHORED_FLAGS]
     indent = [line[:1] == "\u3000" or line[:2].isspace() and len(line) > 1 for line in lines]
     sep_max = separators.max(axis=1)
     return np.column_stack([
         *ends, *found[:10], indent, found[10],
         np.log1p(brackets) / 4,
         np.minimum(separators.sum(axis=1) / np.maximum(sizes, 1) * 5, 1.0), np.log1p(sep_max) / 4,
-        np.log1p(_per_text(_SEPARATOR_RUN_M, joined, starts)) / 4,
-        np.log1p(_per_text(_SPAM_TERMS_I, joined, starts)) / 3,
+        np.log1p(windows.count(_SEPARATOR_RUN_M, _SEPARATOR_RUN_CHARS)) / 4,
+        np.log1p(windows.count(_SPAM_TERMS_I, _SPAM_TERMS_FIRST)) / 3,
         (sep_max >= 3) & (full_stops == 0),
     ]).astype(float)
 
