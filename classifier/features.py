@@ -92,14 +92,19 @@ _SCANNED_FLAGS = [
     (re.compile(rf"\d(?:\d{{1,3}}{_S}[-/.年]{_S}\d{{1,2}}{_S}[-/.月]{_S}\d|\d?月\d{{1,2}}日|\d{{3}}年)"), "-/.年月"),  # DATE
     (_multiline(TIME), ":"),
 ]
-# Patterns anchored at the start of a window: one match call per window beats a scan of them all.
+# Anchored at the start of a window (a line of the joined text), with the characters one of
+# which any match holds (None: see `_numberish_candidates`).
 _ANCHORED_FLAGS = [
-    *(_multiline(p) for p in (LIST_MARKER, BULLET, PAGE_CHUNK, KEY_VALUE)),
-    re.compile(r"^(?:[\d.,:：/¥$%+\-()（）万kKwW]|[^\S\n])+$", re.MULTILINE),  # NUMBERISH
+    (_multiline(LIST_MARKER), "、.．)）章节条部分点篇个是" + "".join(chr(c) for c in range(ord("①"), ord("⑳") + 1))),
+    (_multiline(BULLET), "•·◆◇■□●○▪►▶-–—*+>"),
+    (_multiline(PAGE_CHUNK), "、"),
+    (_multiline(KEY_VALUE), ":："),
+    (re.compile(r"^(?:[\d.,:：/¥$%+\-()（）万kKwW]|[^\S\n])+$", re.MULTILINE), None),  # NUMBERISH
 ]
 # TRAILING_DATE, read backwards from the end of each window: anchored, so checked at once.
 _TRAILING_DATE_REVERSED = re.compile(r"^[^\S\n]*日?\d{1,2}[-/.月]\d{1,2}(?:[-/.年]\d{2,4})?", re.MULTILINE)
 TAIL_DATE_CHARS = 20
+_TRAILING_DATE_CHARS = "-/.月"
 _SEPARATOR_RUN_M = _multiline(SEPARATOR_RUN)
 _SEPARATOR_RUN_CHARS = "|丨>»/·-"
 # Case-insensitive by listing the cases: a case-insensitive pattern could not skip ahead.
@@ -184,6 +189,26 @@ def _char_counts(codes: np.ndarray, sizes: np.ndarray, chars: str) -> np.ndarray
     return flat.reshape(len(sizes), len(targets))[:, order].astype(float)
 
 
+def _candidate_table() -> tuple[np.ndarray, dict[str, int], int]:
+    """Per BMP code point, a bit for each candidate character set of the flag patterns (and one
+    for the characters a NUMBERISH window cannot hold: CJK but 万, Latin letters but k and w)."""
+    sets = [chars for _, chars in _SCANNED_FLAGS + _ANCHORED_FLAGS if chars]
+    sets += [_TRAILING_DATE_CHARS, _SEPARATOR_RUN_CHARS, _SPAM_TERMS_FIRST]
+    bits = {chars: 1 << k for k, chars in enumerate(dict.fromkeys(sets))}
+    table = np.zeros(0x10001, dtype=np.uint32)  # the last entry stands for every astral code point
+    for chars, bit in bits.items():
+        table[[ord(c) for c in chars]] |= bit
+    not_numberish = 1 << len(bits)
+    letters = [c for c in range(ord("A"), ord("z") + 1) if chr(c).isalpha() and chr(c) not in "kKwW"]
+    table[letters] |= not_numberish
+    table[0x3400:0xA000] |= not_numberish
+    table[ord("万")] &= ~np.uint32(not_numberish)
+    return table, bits, not_numberish
+
+
+_CANDIDATES, _CANDIDATE_BITS, _NOT_NUMBERISH = _candidate_table()
+
+
 class _Windows:
     """Unit windows with their code points, for pattern counts restricted to the windows that can match."""
 
@@ -191,22 +216,29 @@ class _Windows:
         self.windows = windows
         self.sizes = np.array([len(w) for w in windows])
         self.codes = np.frombuffer("".join(windows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        self.owner = np.repeat(np.arange(len(windows)), self.sizes)
+        # Which candidate sets each window holds a character of: one lookup and one OR per window.
+        self.sets = np.zeros(len(windows), dtype=np.uint32)
+        filled = np.flatnonzero(self.sizes)
+        if len(filled):
+            found = _CANDIDATES[np.minimum(self.codes, 0x10000)]
+            self.sets[filled] = np.bitwise_or.reduceat(found, (np.cumsum(self.sizes) - self.sizes)[filled])
 
     def count(self, pattern: re.Pattern, chars: str | None) -> np.ndarray:
-        """Matches of `pattern` per window; `chars`: one of them is in any match (None: search all)."""
+        """Matches of `pattern` per window; `chars`: a candidate set, one of which any match holds,
+        so only the windows holding one are searched (None: search all)."""
         if chars is None:
             return _per_text(pattern, *_joined(self.windows))
-        holding = np.zeros(len(self.windows), dtype=bool)
-        holding[self.owner[np.isin(self.codes, np.array([ord(c) for c in chars], dtype=np.uint32))]] = True
+        return self._count_in(pattern, (self.sets & _CANDIDATE_BITS[chars]) != 0)
+
+    def count_numberish(self, pattern: re.Pattern) -> np.ndarray:
+        return self._count_in(pattern, (self.sets & _NOT_NUMBERISH) == 0)
+
+    def _count_in(self, pattern: re.Pattern, candidates: np.ndarray) -> np.ndarray:
         out = np.zeros(len(self.windows))
-        rows = np.flatnonzero(holding)
+        rows = np.flatnonzero(candidates)
         if len(rows):
             out[rows] = _per_text(pattern, *_joined([self.windows[k] for k in rows.tolist()]))
         return out
-
-    def starts_with(self, pattern: re.Pattern) -> np.ndarray:
-        return np.array([pattern.match(w) is not None for w in self.windows], dtype=bool)
 
 
 def _flags(lines: list[str], texts: list[str]) -> np.ndarray:
@@ -221,9 +253,9 @@ def _flags(lines: list[str], texts: list[str]) -> np.ndarray:
     lasts = np.array([ord(w[-1]) if w else 0 for w in windows.windows], dtype=np.uint32)
     ends = [np.isin(lasts, [ord(c) for c in chars]) for chars in ("。！？!?…”\"", ":：", "，,、；;", ")）]】>》")]
     found = [windows.count(p, chars) > 0 for p, chars in _SCANNED_FLAGS]
-    found.append(np.array([_TRAILING_DATE_REVERSED.match(w[-TAIL_DATE_CHARS:][::-1]) is not None for w in windows.windows],
-                          dtype=bool))
-    found += [windows.starts_with(p) for p in _ANCHORED_FLAGS]
+    tails = _Windows([w[-TAIL_DATE_CHARS:][::-1] for w in windows.windows])
+    found.append(tails.count(_TRAILING_DATE_REVERSED, _TRAILING_DATE_CHARS) > 0)
+    found += [(windows.count(p, chars) if chars else windows.count_numberish(p)) > 0 for p, chars in _ANCHORED_FLAGS]
     indent = [line[:1] == "\u3000" or line[:2].isspace() and len(line) > 1 for line in lines]
     sep_max = separators.max(axis=1)
     return np.column_stack([
