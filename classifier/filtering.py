@@ -14,7 +14,7 @@ import numpy as np
 
 from .context import context_features
 from .corpus import LABELS
-from .decode import TRANSITION_WEIGHT, emission_weights, fill_blank, viterbi
+from .decode import TRANSITION_WEIGHT, emission_weights, viterbi
 from .features import DocumentFeatures, FeatureSettings, feature_rows
 from .model import LinearModel
 from .segment import Unit, split_lines
@@ -117,22 +117,25 @@ class Labeler:
 
     @staticmethod
     def _labels(lines: list[str], units: list[Unit], path: list[int], scores: list[float]) -> list[LineLabel]:
-        """One document's `LineLabel`s from the decoded label index and its probability per unit."""
-        names = [LABELS[k] for k in path]
+        """One document's `LineLabel`s, in line order, from the decoded label index and its
+        probability per unit. Adjacent segments of a line with one label are reported as one; a
+        blank line is body only between two body units (see decode.fill_blank)."""
         out: list[LineLabel] = []
-        for u, name, p in zip(units, names, scores):
-            prev = out[-1] if out else None
-            if prev is not None and prev.line == u.line + 1 and prev.label == name:
-                # Adjacent segments of a line with one label are reported as one.
+        prev, last_line, last_body = None, -1, False
+        for u, k, p in zip(units, path, scores):
+            name = LABELS[k]
+            if u.line == last_line and prev.label == name:
                 width, extra = prev.end - prev.start, u.end - u.start
                 merged = (prev.score * width + p * extra) / max(width + extra, 1)
-                out[-1] = LineLabel(prev.line, name, round(merged, 4), prev.start, u.end)
-            else:
-                out.append(LineLabel(u.line + 1, name, round(p, 4), u.start, u.end))
-        blank = fill_blank(len(lines), [u.line for u in units], names)
-        covered = {u.line for u in units}
-        out.extend(LineLabel(i + 1, label, 1.0, 0, len(lines[i])) for i, label in enumerate(blank) if i not in covered)
-        out.sort(key=lambda item: (item.line, item.start))
+                out[-1] = prev = LineLabel(prev.line, name, round(merged, 4), prev.start, u.end)
+                continue
+            if u.line != last_line:
+                blank = "body" if last_body and k == 0 else "chrome"
+                out.extend(LineLabel(i + 1, blank, 1.0, 0, len(lines[i])) for i in range(last_line + 1, u.line))
+            prev = LineLabel(u.line + 1, name, round(p, 4), u.start, u.end)
+            out.append(prev)
+            last_line, last_body = u.line, k == 0
+        out.extend(LineLabel(i + 1, "chrome", 1.0, 0, len(lines[i])) for i in range(last_line + 1, len(lines)))
         return out
 
     def label(self, text: str) -> list[LineLabel]:
