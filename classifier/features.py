@@ -357,6 +357,7 @@ class _Pages:
     starts: np.ndarray  # first unit of each page
     page: np.ndarray  # page of each unit
     order: np.ndarray  # position of each unit in its page
+    columns: np.ndarray  # the fields of each unit (line, start, end, kind, part, parts)
 
     @classmethod
     def of(cls, documents: list[list[str]], doc_units: list[list[Unit]]) -> _Pages:
@@ -364,8 +365,9 @@ class _Pages:
         sizes = np.array([len(doc_units[k]) for k in kept], dtype=np.int64)
         starts = np.cumsum(sizes) - sizes
         page = np.repeat(np.arange(len(kept)), sizes)
-        return cls([documents[k] for k in kept], [u for k in kept for u in doc_units[k]], sizes, starts, page,
-                   np.arange(int(sizes.sum())) - starts[page])
+        units = [u for k in kept for u in doc_units[k]]
+        return cls([documents[k] for k in kept], units, sizes, starts, page, np.arange(int(sizes.sum())) - starts[page],
+                   np.array(units, dtype=np.int64).reshape(-1, 6))
 
     def slices(self):
         return ((a, a + n) for a, n in zip(self.starts.tolist(), self.sizes.tolist()))
@@ -386,7 +388,7 @@ def _elsewhere(stripped: list[str]) -> list[bool]:
 
 def _segments(pages: _Pages) -> np.ndarray:
     out = np.zeros((len(pages.units), len(SEGMENT_NAMES)))
-    line, _, _, kind, part, parts = np.array(pages.units, dtype=np.int64).reshape(-1, 6).T
+    line, _, _, kind, part, parts = pages.columns.T
     cut = parts > 1
     out[:, 0] = cut
     out[:, 1] = cut & (part == 0)
@@ -451,11 +453,13 @@ def _position(pages: _Pages, stripped: list[str], lengths: np.ndarray) -> np.nda
     keys = list(zip(pages.page.tolist(), stripped))
     for key in keys:
         seen[key] = seen.get(key, 0) + 1
-    blank_before, blank_after = [], []
-    for u, d in zip(pages.units, pages.page.tolist()):
-        lines = pages.documents[d]
-        blank_before.append(u.part == 0 and u.line > 0 and not lines[u.line - 1].strip())
-        blank_after.append(u.part == u.parts - 1 and u.line + 1 < len(lines) and not lines[u.line + 1].strip())
+    # Lines with text are exactly the lines with units: the line before a unit is blank unless
+    # the unit before it in the page stands on that line.
+    line, part, parts = pages.columns[:, 0], pages.columns[:, 4], pages.columns[:, 5]
+    follows = (pages.page[1:] == pages.page[:-1]) & (line[1:] == line[:-1] + 1)
+    blank_before = (part == 0) & (line > 0) & ~np.concatenate([[False], follows])
+    n_lines = np.array([len(lines) for lines in pages.documents], dtype=np.int64)[pages.page]
+    blank_after = (part == parts - 1) & (line + 1 < n_lines) & ~np.concatenate([follows, [False]])
     return np.column_stack([
         order / np.maximum(size - 1, 1), before, order == 0, order == size - 1,
         np.log1p(order) / 6, np.log1p(size - 1 - order) / 6,
