@@ -323,6 +323,9 @@ LIST_MARKER_HEADING = re.compile(
     r"推荐文章|精彩推荐|往期推荐|大家都在看|看了本文的还看了|你可能感兴趣|为你推荐|本类热门|相关热词|热门搜索|发表评论|网友评论)"
 )
 MARKER_CHARS = 30
+# The same, for many texts joined by newlines: one scan, no match across texts.
+_APPENDIX_MARKER_M, _LIST_MARKER_HEADING_M = (
+    re.compile(p.pattern.replace(r"^\W{0,3}", r"^[^\w\n]{0,3}"), re.MULTILINE) for p in (APPENDIX_MARKER, LIST_MARKER_HEADING))
 ELSEWHERE_CHARS = (4, 60)
 ELSEWHERE_UNITS = 200
 
@@ -431,10 +434,12 @@ def _unit_text(stripped: list[str]) -> np.ndarray:
     else:  # a conversion changed lengths somewhere: compare unit by unit
         out[:, 0] = [_changed_share(head, simple_head) for head, simple_head in zip(heads, simple.split("\n"))]
     short = "\n".join(s[:MARKER_CHARS] if len(s) <= MARKER_CHARS * 2 else "" for s in stripped)
-    short = to_simplified(strip_pinyin(short)).split("\n")
-    if len(short) == n:
-        out[:, 1] = [bool(APPENDIX_MARKER.match(s)) for s in short]
-        out[:, 2] = [bool(LIST_MARKER_HEADING.match(s)) for s in short]
+    short = to_simplified(strip_pinyin(short))
+    heads = short.split("\n")
+    if len(heads) == n:
+        starts = _joined(heads)[1]
+        out[:, 1] = _per_text(_APPENDIX_MARKER_M, short, starts) > 0
+        out[:, 2] = _per_text(_LIST_MARKER_HEADING_M, short, starts) > 0
     cap = EDITOR_HEAD + EDITOR_TAIL
     windows = [s if len(s) <= cap else s[:EDITOR_HEAD] + " " + s[-EDITOR_TAIL:] for s in stripped]
     joined, starts = _joined(windows)
