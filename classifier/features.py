@@ -674,12 +674,14 @@ class FeatureRows:
         Each row is summed entry by entry in the sparse matrix's order (hashed entries, then the
         dense values by column), as scipy's product sums it, so scores do not depend on the path.
         """
-        out = np.column_stack([np.bincount(self.rows, weights=self.values * row[self.columns], minlength=len(self.dense))
-                               for row in coef]) if len(coef) else np.zeros((len(self.dense), 0))
-        dense_coef = coef[:, self.n_features :]
-        for j in range(self.dense.shape[1]):
-            out += self.dense[:, j, None] * dense_coef[:, j]
-        return out
+        n = len(self.dense)
+        out = np.array([np.bincount(self.rows, weights=self.values * row[self.columns], minlength=n) for row in coef],
+                       dtype=float).reshape(len(coef), n)
+        # Column by column over contiguous rows of the transposed blocks: the same products and sums.
+        dense_coef = coef[:, self.n_features :].T.astype(np.float64)
+        for values, weights in zip(np.ascontiguousarray(self.dense.T), dense_coef):
+            out += weights[:, None] * values
+        return out.T.reshape(n, len(coef))
 
     def tocsr(self):
         from scipy import sparse
