@@ -165,9 +165,10 @@ SENTENCE_END_CODES = np.array([ord(c) for c in "。!?;…"], dtype=np.uint32)
 COMMA_CODES = np.array([ord(c) for c in ",、，"], dtype=np.uint32)
 
 
-def _joined(texts: list[str]) -> tuple[str, np.ndarray]:
-    """Texts (holding no newline) joined by newlines, and where each starts."""
-    return "\n".join(texts), np.concatenate([[0], np.cumsum([len(t) + 1 for t in texts])[:-1]]).astype(np.int64)
+def _joined(texts: list[str], sizes: np.ndarray | None = None) -> tuple[str, np.ndarray]:
+    """Texts (holding no newline) joined by newlines, and where each starts (`sizes`: their lengths, if known)."""
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) if sizes is None else sizes
+    return "\n".join(texts), np.cumsum(sizes + 1) - (sizes + 1)
 
 
 def _per_text(pattern: re.Pattern, joined: str, starts: np.ndarray) -> np.ndarray:
@@ -214,7 +215,7 @@ class _Windows:
 
     def __init__(self, windows: list[str]):
         self.windows = windows
-        self.sizes = np.array([len(w) for w in windows])
+        self.sizes = np.fromiter(map(len, windows), dtype=np.int64, count=len(windows))
         self.codes = np.frombuffer("".join(windows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         # Which candidate sets each window holds a character of: one lookup and one OR per window.
         self.sets = np.zeros(len(windows), dtype=np.uint32)
@@ -227,7 +228,7 @@ class _Windows:
         """Matches of `pattern` per window; `chars`: a candidate set, one of which any match holds,
         so only the windows holding one are searched (None: search all)."""
         if chars is None:
-            return _per_text(pattern, *_joined(self.windows))
+            return _per_text(pattern, *_joined(self.windows, self.sizes))
         return self._count_in(pattern, (self.sets & _CANDIDATE_BITS[chars]) != 0)
 
     def count_numberish(self, pattern: re.Pattern) -> np.ndarray:
@@ -237,7 +238,7 @@ class _Windows:
         out = np.zeros(len(self.windows))
         rows = np.flatnonzero(candidates)
         if len(rows):
-            out[rows] = _per_text(pattern, *_joined([self.windows[k] for k in rows.tolist()]))
+            out[rows] = _per_text(pattern, *_joined([self.windows[k] for k in rows.tolist()], self.sizes[rows]))
         return out
 
 

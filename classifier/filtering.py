@@ -123,19 +123,19 @@ class Labeler:
         out: list[LineLabel] = []
         prev, last_line, last_body = None, -1, False
         for u, k, p in zip(units, path, scores):
-            name = LABELS[k]
-            if u.line == last_line and prev.label == name:
+            name, line = LABELS[k], u.line
+            if line == last_line and prev.label == name:
                 width, extra = prev.end - prev.start, u.end - u.start
                 merged = (prev.score * width + p * extra) / max(width + extra, 1)
                 out[-1] = prev = LineLabel(prev.line, name, round(merged, 4), prev.start, u.end)
                 continue
-            if u.line != last_line:
+            if line > last_line + 1:
                 blank = "body" if last_body and k == 0 else "chrome"
-                out.extend(LineLabel(i + 1, blank, 1.0, 0, len(lines[i])) for i in range(last_line + 1, u.line))
-            prev = LineLabel(u.line + 1, name, round(p, 4), u.start, u.end)
+                out += [LineLabel(i + 1, blank, 1.0, 0, len(lines[i])) for i in range(last_line + 1, line)]
+            prev = LineLabel(line + 1, name, round(p, 4), u.start, u.end)
             out.append(prev)
-            last_line, last_body = u.line, k == 0
-        out.extend(LineLabel(i + 1, "chrome", 1.0, 0, len(lines[i])) for i in range(last_line + 1, len(lines)))
+            last_line, last_body = line, k == 0
+        out += [LineLabel(i + 1, "chrome", 1.0, 0, len(lines[i])) for i in range(last_line + 1, len(lines))]
         return out
 
     def label(self, text: str) -> list[LineLabel]:
