@@ -34,68 +34,100 @@ def _names() -> list[str]:
 CONTEXT_NAMES = _names()
 
 
-def _main_block(p_body: np.ndarray, lengths: np.ndarray) -> tuple[int, int, float]:
-    """The run of body-looking lines (gaps of one line allowed) holding the most characters."""
-    best, best_mass, start, mass, gap = (0, -1), 0.0, None, 0.0, 0
-    for i, p in enumerate(p_body):
-        if p >= 0.5:
-            if start is None:
-                start, mass = i, 0.0
-            mass += lengths[i]
-            gap = 0
-            if mass > best_mass:
-                best, best_mass = (start, i), mass
-        elif start is not None:
-            gap += 1
-            if gap > 1:
-                start, gap = None, 0
-    total = float((p_body * lengths).sum()) or 1.0
-    return best[0], best[1], best_mass / total
+def _main_blocks(p_body: np.ndarray, lengths: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per page: the run of body-looking lines (gaps of one line allowed) holding the most
+    characters, as first and last index and mass ((0, -1) and 0 where there is none).
+    One plain loop over the batch: a page's runs depend on the order of its lines."""
+    first, last, best_mass = np.zeros(len(sizes), dtype=np.int64), np.zeros(len(sizes), dtype=np.int64), np.zeros(len(sizes))
+    probs, weights, pos = p_body.tolist(), lengths.tolist(), 0
+    for d, n in enumerate(sizes.tolist()):
+        best, top, start, mass, gap = (0, -1), 0.0, None, 0.0, 0
+        for i in range(n):
+            if probs[pos + i] >= 0.5:
+                if start is None:
+                    start, mass = i, 0.0
+                mass += weights[pos + i]
+                gap = 0
+                if mass > top:
+                    best, top = (start, i), mass
+            elif start is not None:
+                gap += 1
+                if gap > 1:
+                    start, gap = None, 0
+        first[d], last[d], best_mass[d] = best[0], best[1], top
+        pos += n
+    return first, last, best_mass
 
 
-def context_features(proba: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Rows of CONTEXT_NAMES for one page's lines with text (first-pass probabilities, lengths)."""
+def _per_page(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each page's sum and running sum of `values`, computed page by page so that every value
+    equals the one of the page scored alone."""
+    sums, running = np.zeros(len(sizes)), np.empty(len(values))
+    for d, (a, n) in enumerate(zip(starts.tolist(), sizes.tolist())):
+        part = values[a : a + n]
+        sums[d] = part.sum()
+        running[a : a + n] = np.cumsum(part)
+    return sums, running
+
+
+def context_features(proba: np.ndarray, lengths: np.ndarray, sizes=None) -> np.ndarray:
+    """Rows of CONTEXT_NAMES for one page's lines with text (first-pass probabilities, lengths),
+    or for several pages' lines one after another (`sizes`: lines per page); a page's rows are
+    the same either way."""
     n = len(proba)
     if n == 0:
         return np.zeros((0, len(CONTEXT_NAMES)))
+    sizes = np.array([n]) if sizes is None else np.asarray(sizes, dtype=np.int64)
+    sizes = sizes[sizes > 0]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    page = np.repeat(np.arange(len(sizes)), sizes)
+    order, size = np.arange(n) - starts[page], sizes[page]
     p_body, p_spam = proba[:, 0], proba[:, 2]
     cols = [proba, np.maximum(np.log(np.maximum(proba, 1e-12)), -10.0) / 10]
     for off in NEIGHBORS:
-        src = np.arange(n) + off
-        ok = (src >= 0) & (src < n)
+        ok = (order + off >= 0) & (order + off < size)
+        src = np.flatnonzero(ok) + off
         block = np.zeros((n, 3))
         block[ok, 0] = 1.0
-        block[ok, 1] = p_body[src[ok]]
-        block[ok, 2] = p_spam[src[ok]]
+        block[ok, 1] = p_body[src]
+        block[ok, 2] = p_spam[src]
         cols.append(block)
-    padded = np.concatenate([[0.0], np.cumsum(p_body)])
-    for w in WINDOWS:
-        lo, hi = np.maximum(np.arange(n) - w, 0), np.minimum(np.arange(n) + w + 1, n)
-        cols.append(((padded[hi] - padded[lo]) / (hi - lo))[:, None])
     weights = np.log1p(lengths)
     mass = p_body * weights
-    total = mass.sum() or 1.0
-    before = np.concatenate([[0.0], np.cumsum(mass)[:-1]]) / total
-    after = 1.0 - before - mass / total
-    first, last, share = _main_block(p_body, weights)
-    order = np.arange(n)
-    strong = np.flatnonzero(p_body >= STRONG)
-    first_strong = strong[0] if len(strong) else n
-    last_strong = strong[-1] if len(strong) else -1
+    mass_sum, mass_before = _per_page(mass, starts, sizes)
+    weight_sum, _ = _per_page(weights, starts, sizes)
+    _, body_before = _per_page(p_body, starts, sizes)
+    # Running sums with a 0 in front of each page: prefix[base + k] sums the page's first k lines.
+    base = starts + np.arange(len(sizes))
+    prefix = np.zeros(n + len(sizes))
+    prefix[np.arange(n) + page + 1] = body_before
+    for w in WINDOWS:
+        lo, hi = np.maximum(order - w, 0), np.minimum(order + w + 1, size)
+        cols.append(((prefix[base[page] + hi] - prefix[base[page] + lo]) / (hi - lo))[:, None])
+    total = np.where(mass_sum != 0, mass_sum, 1.0)
+    before = np.where(order > 0, np.concatenate([[0.0], mass_before[:-1]]), 0.0) / total[page]
+    after = 1.0 - before - mass / total[page]
+    first, last, best_mass = _main_blocks(p_body, weights, sizes)
+    first, last, share = first[page], last[page], (best_mass / total)[page]
+    strong = p_body >= STRONG
+    first_strong = np.minimum.reduceat(np.where(strong, order, size), starts)[page]
+    last_strong = np.maximum.reduceat(np.where(strong, order, -1), starts)[page]
+    length_sum = np.maximum(_per_page(lengths, starts, sizes)[0], 1.0)[page]
+    average = np.divide(mass_sum, weight_sum, out=np.zeros(len(sizes)), where=weight_sum != 0)
     doc = np.column_stack([
-        np.full(n, float(np.average(p_body, weights=weights)) if weights.sum() else 0.0),
-        np.full(n, float(p_spam.max())),
+        average[page],
+        np.maximum.reduceat(p_spam, starts)[page],
         before, after,
         (order >= first) & (order <= last),
         np.log1p(np.maximum(first - order, 0)) / 4,
         np.log1p(np.maximum(order - last, 0)) / 4,
-        np.full(n, share),
+        share,
         order < first_strong, order > last_strong,
         (order < 3) & (order < first_strong),
-        lengths / max(lengths.sum(), 1.0),
+        lengths / length_sum,
         # A long unit is much evidence: these let the pass keep trusting its first-pass score.
         p_body * np.minimum(np.log1p(lengths) / np.log1p(LONG), 1.0),
-        p_body * lengths / max(lengths.sum(), 1.0),
+        p_body * lengths / length_sum,
     ])
     cols.append(doc)
     return np.hstack(cols).astype(float)

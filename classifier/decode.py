@@ -85,36 +85,52 @@ def fit_transitions(sequences: list[list[int]], n_labels: int) -> tuple[np.ndarr
 
 
 def viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float = TRANSITION_WEIGHT,
-            same_line: np.ndarray | None = None) -> np.ndarray:
+            same_line: np.ndarray | None = None, sizes=None) -> np.ndarray:
     """Best label index per row of `log_emit` (rows: units, columns: labels), through the hidden states.
 
     `same_line[t]` is true when unit t continues the line of unit t - 1: pasted chrome or spam
     inside a line does not follow the page's runs, so there only the structure constrains.
+    With `sizes`, the rows are several documents' units one after another (units per
+    document), each decoded on its own, all in one pass.
     """
+    sizes = np.array([len(log_emit)]) if sizes is None else np.asarray(sizes, dtype=np.int64)
     if len(log_start) == len(STATES):
-        return STATE_LABEL[_viterbi(log_emit[:, STATE_LABEL], log_start, log_trans, weight, END_COST, same_line)]
-    return _viterbi(log_emit, log_start, log_trans, weight, None, same_line)
+        return STATE_LABEL[_viterbi(log_emit[:, STATE_LABEL], sizes, log_start, log_trans, weight, END_COST, same_line)]
+    return _viterbi(log_emit, sizes, log_start, log_trans, weight, None, same_line)
 
 
-def _viterbi(log_emit: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float,
+def _viterbi(log_emit: np.ndarray, sizes: np.ndarray, log_start: np.ndarray, log_trans: np.ndarray, weight: float,
              end: np.ndarray | None = None, same_line: np.ndarray | None = None) -> np.ndarray:
+    """Step t advances the t-th unit of every document at once (documents longest first, so
+    the ones still running are a prefix); each document's scores are those of decoding it alone."""
     n, k = log_emit.shape
+    path = np.zeros(n, dtype=int)
     if n == 0:
-        return np.zeros(0, dtype=int)
-    score = weight * log_start + log_emit[0]
-    back = np.zeros((n, k), dtype=int)
+        return path
+    order = np.argsort(-sizes, kind="stable")
+    order = order[sizes[order] > 0]
+    lengths, first = sizes[order], (np.cumsum(sizes) - sizes)[order]
+    running = np.searchsorted(-lengths, -np.arange(lengths[0]), side="left")  # documents longer than t
     trans = weight * log_trans
     within = np.where(log_trans > IMPOSSIBLE / 2, 0.0, IMPOSSIBLE)
-    for t in range(1, n):
-        cand = score[:, None] + (within if same_line is not None and same_line[t] else trans)
-        back[t] = cand.argmax(axis=0)
-        score = cand.max(axis=0) + log_emit[t]
+    same = np.zeros(n, dtype=bool) if same_line is None else np.asarray(same_line, dtype=bool)
+    back = np.zeros((n, k), dtype=int)
+    score = weight * log_start + log_emit[first]
+    for t in range(1, len(running)):
+        m = running[t]
+        rows = first[:m] + t
+        cand = score[:m, :, None] + np.where(same[rows][:, None, None], within, trans)
+        back[rows] = cand.argmax(axis=1)
+        score[:m] = cand.max(axis=1) + log_emit[rows]
     if end is not None:
         score = score + end
-    path = np.empty(n, dtype=int)
-    path[-1] = int(score.argmax())
-    for t in range(n - 1, 0, -1):
-        path[t - 1] = back[t, path[t]]
+    state = score.argmax(axis=1)  # of each document's last unit
+    path[first + lengths - 1] = state
+    for t in range(len(running) - 1, 0, -1):
+        m = running[t]  # state[:m] holds the states of these documents' units t
+        rows = first[:m] + t
+        state[:m] = back[rows, state[:m]]
+        path[rows - 1] = state[:m]
     return path
 
 

@@ -7,15 +7,17 @@ named back by the character n-grams and words of the unit that fall in them.
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from .corpus import LABELS
-from .features import END, GAP, START, FeatureSettings, _windows, _word_column, dense_names, featurize, tokenize
+from .features import END, GAP, START, FeatureSettings, _windows, dense_names, featurize
 from .filtering import Labeler, LineLabel
 from .normalize import normalize
 from .segment import Unit
+from .words import cut
 
 _MASK = (1 << 64) - 1
 _MIX = 0x9E3779B97F4A7C15
@@ -34,6 +36,11 @@ class Explanation:
     score: float
     first_pass: dict[str, float]
     weights: list[tuple[str, float]]
+
+
+def _word_column(word: str, n_features: int) -> int:
+    """The column of one word (the hash `features._words` computes)."""
+    return zlib.crc32(("w\x00" + word).encode("utf-8", "surrogatepass")) % n_features
 
 
 def _ngram_column(gram: str, n_features: int) -> int:
@@ -56,7 +63,7 @@ def term_names(text: str, settings: FeatureSettings) -> dict[int, list[str]]:
                 continue
             names.setdefault(_ngram_column(gram, settings.n_features), []).append(f"chars \"{gram.translate(_SHOWN)}\"")
     head = window[1 : settings.word_chars + 1].split(GAP)[0].rstrip(END)
-    for word in tokenize(head):
+    for word in cut(head):
         if len(word) > 1 or "\u3400" <= word <= "\u9fff":
             names.setdefault(_word_column(word, settings.n_features), []).append(f"word \"{word}\"")
     return names

@@ -16,11 +16,8 @@ import math
 import re
 import zlib
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from itertools import chain
 
 import numpy as np
-from scipy import sparse
 
 from .normalize import normalize, strip_pinyin, to_simplified
 from .segment import KINDS, SPAM_TERMS, Unit, units
@@ -84,22 +81,36 @@ SEPARATORS = "|丨_>»/-·,，"
 SEPARATOR_RUN = re.compile(r"\s[|丨>»/·-]\s|[|丨]")
 # The same patterns for many unit windows joined by newlines (see `_flags`), written so that
 # each starts with a literal or a character set and `re` skips ahead to where it can match.
+# Each comes with the characters one of which any match holds (None: any window may match):
+# only the windows holding one are searched.
 _S = r"[^\S\n]*"
-_JOINED_FLAGS = [
-    re.compile(r"[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.|\.(?i:com|cn|net|org|html?|shtml|aspx?)\b"),  # URL
-    re.compile(r"@(?<=[\w.-]@)[\w-]+\.[a-z]{2,}", re.IGNORECASE),  # EMAIL
-    re.compile(ICP.pattern.replace("ICP|", "ICP|icp|Icp|").replace("|copyright|", "|copyright|Copyright|COPYRIGHT|")),
-    re.compile(rf"\d(?:\d{{1,3}}{_S}[-/.年]{_S}\d{{1,2}}{_S}[-/.月]{_S}\d|\d?月\d{{1,2}}日|\d{{3}}年)"),  # DATE
-    _multiline(TIME),
-    *(_multiline(p) for p in (LIST_MARKER, BULLET, PAGE_CHUNK, KEY_VALUE)),
-    re.compile(r"^(?:[\d.,:：/¥$%+\-()（）万kKwW]|[^\S\n])+$", re.MULTILINE),  # NUMBERISH
+_SCANNED_FLAGS = [
+    (re.compile(r"[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.|\.(?i:com|cn|net|org|html?|shtml|aspx?)\b"), "./"),  # URL
+    (re.compile(r"@(?<=[\w.-]@)[\w-]+\.[a-z]{2,}", re.IGNORECASE), "@"),  # EMAIL
+    (re.compile(ICP.pattern.replace("ICP|", "ICP|icp|Icp|").replace("|copyright|", "|copyright|Copyright|COPYRIGHT|")),
+     None),
+    (re.compile(rf"\d(?:\d{{1,3}}{_S}[-/.年]{_S}\d{{1,2}}{_S}[-/.月]{_S}\d|\d?月\d{{1,2}}日|\d{{3}}年)"), "-/.年月"),  # DATE
+    (_multiline(TIME), ":"),
+]
+# Anchored at the start of a window (a line of the joined text), with the characters one of
+# which any match holds (None: see `_numberish_candidates`).
+_ANCHORED_FLAGS = [
+    (_multiline(LIST_MARKER), "、.．)）章节条部分点篇个是" + "".join(chr(c) for c in range(ord("①"), ord("⑳") + 1))),
+    (_multiline(BULLET), "•·◆◇■□●○▪►▶-–—*+>"),
+    (_multiline(PAGE_CHUNK), "、"),
+    (_multiline(KEY_VALUE), ":："),
+    (re.compile(r"^(?:[\d.,:：/¥$%+\-()（）万kKwW]|[^\S\n])+$", re.MULTILINE), None),  # NUMBERISH
 ]
 # TRAILING_DATE, read backwards from the end of each window: anchored, so checked at once.
 _TRAILING_DATE_REVERSED = re.compile(r"^[^\S\n]*日?\d{1,2}[-/.月]\d{1,2}(?:[-/.年]\d{2,4})?", re.MULTILINE)
 TAIL_DATE_CHARS = 20
+_TRAILING_DATE_CHARS = "-/.月"
 _SEPARATOR_RUN_M = _multiline(SEPARATOR_RUN)
+_SEPARATOR_RUN_CHARS = "|丨>»/·-"
 # Case-insensitive by listing the cases: a case-insensitive pattern could not skip ahead.
 _SPAM_TERMS_I = re.compile(SPAM_TERMS.pattern.replace("|av|porn|", "|av|AV|Av|aV|porn|Porn|PORN|"))
+# The spam terms are plain words: a match starts with the first character of one of them.
+_SPAM_TERMS_FIRST = "".join(sorted({term[0] for term in _SPAM_TERMS_I.pattern.split("|")}))
 
 
 SHALLOW_NAMES = [
@@ -154,9 +165,10 @@ SENTENCE_END_CODES = np.array([ord(c) for c in "。!?;…"], dtype=np.uint32)
 COMMA_CODES = np.array([ord(c) for c in ",、，"], dtype=np.uint32)
 
 
-def _joined(texts: list[str]) -> tuple[str, np.ndarray]:
-    """Texts (holding no newline) joined by newlines, and where each starts."""
-    return "\n".join(texts), np.concatenate([[0], np.cumsum([len(t) + 1 for t in texts])[:-1]]).astype(np.int64)
+def _joined(texts: list[str], sizes: np.ndarray | None = None) -> tuple[str, np.ndarray]:
+    """Texts (holding no newline) joined by newlines, and where each starts (`sizes`: their lengths, if known)."""
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) if sizes is None else sizes
+    return "\n".join(texts), np.cumsum(sizes + 1) - (sizes + 1)
 
 
 def _per_text(pattern: re.Pattern, joined: str, starts: np.ndarray) -> np.ndarray:
@@ -178,29 +190,81 @@ def _char_counts(codes: np.ndarray, sizes: np.ndarray, chars: str) -> np.ndarray
     return flat.reshape(len(sizes), len(targets))[:, order].astype(float)
 
 
+def _candidate_table() -> tuple[np.ndarray, dict[str, int], int]:
+    """Per BMP code point, a bit for each candidate character set of the flag patterns (and one
+    for the characters a NUMBERISH window cannot hold: CJK but 万, Latin letters but k and w)."""
+    sets = [chars for _, chars in _SCANNED_FLAGS + _ANCHORED_FLAGS if chars]
+    sets += [_TRAILING_DATE_CHARS, _SEPARATOR_RUN_CHARS, _SPAM_TERMS_FIRST]
+    bits = {chars: 1 << k for k, chars in enumerate(dict.fromkeys(sets))}
+    table = np.zeros(0x10001, dtype=np.uint32)  # the last entry stands for every astral code point
+    for chars, bit in bits.items():
+        table[[ord(c) for c in chars]] |= bit
+    not_numberish = 1 << len(bits)
+    letters = [c for c in range(ord("A"), ord("z") + 1) if chr(c).isalpha() and chr(c) not in "kKwW"]
+    table[letters] |= not_numberish
+    table[0x3400:0xA000] |= not_numberish
+    table[ord("万")] &= ~np.uint32(not_numberish)
+    return table, bits, not_numberish
+
+
+_CANDIDATES, _CANDIDATE_BITS, _NOT_NUMBERISH = _candidate_table()
+
+
+class _Windows:
+    """Unit windows with their code points, for pattern counts restricted to the windows that can match."""
+
+    def __init__(self, windows: list[str]):
+        self.windows = windows
+        self.sizes = np.fromiter(map(len, windows), dtype=np.int64, count=len(windows))
+        self.codes = np.frombuffer("".join(windows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        # Which candidate sets each window holds a character of: one lookup and one OR per window.
+        self.sets = np.zeros(len(windows), dtype=np.uint32)
+        filled = np.flatnonzero(self.sizes)
+        if len(filled):
+            found = _CANDIDATES[np.minimum(self.codes, 0x10000)]
+            self.sets[filled] = np.bitwise_or.reduceat(found, (np.cumsum(self.sizes) - self.sizes)[filled])
+
+    def count(self, pattern: re.Pattern, chars: str | None) -> np.ndarray:
+        """Matches of `pattern` per window; `chars`: a candidate set, one of which any match holds,
+        so only the windows holding one are searched (None: search all)."""
+        if chars is None:
+            return _per_text(pattern, *_joined(self.windows, self.sizes))
+        return self._count_in(pattern, (self.sets & _CANDIDATE_BITS[chars]) != 0)
+
+    def count_numberish(self, pattern: re.Pattern) -> np.ndarray:
+        return self._count_in(pattern, (self.sets & _NOT_NUMBERISH) == 0)
+
+    def _count_in(self, pattern: re.Pattern, candidates: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(self.windows))
+        rows = np.flatnonzero(candidates)
+        if len(rows):
+            out[rows] = _per_text(pattern, *_joined([self.windows[k] for k in rows.tolist()], self.sizes[rows]))
+        return out
+
+
 def _flags(lines: list[str], texts: list[str]) -> np.ndarray:
     """Pattern flags of each unit, from its head and tail (texts stripped); one regex pass per flag."""
     cap = FLAG_HEAD + FLAG_TAIL
-    windows = [t if len(t) <= cap else t[:FLAG_HEAD] + " " + t[-FLAG_TAIL:] for t in texts]
-    joined, starts = _joined(windows)
-    sizes = np.array([len(w) for w in windows])
-    codes = np.frombuffer("".join(windows).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    counts = _char_counts(codes, sizes, SEPARATORS + BRACKET_CHARS + "。")
+    windows = _Windows([t if len(t) <= cap else t[:FLAG_HEAD] + " " + t[-FLAG_TAIL:] for t in texts])
+    sizes = windows.sizes
+    counts = _char_counts(windows.codes, sizes, SEPARATORS + BRACKET_CHARS + "。")
     separators = counts[:, : len(SEPARATORS)]
     brackets = counts[:, len(SEPARATORS) : -1].sum(axis=1)
     full_stops = counts[:, -1]
-    lasts = np.array([ord(w[-1]) if w else 0 for w in windows], dtype=np.uint32)
+    lasts = np.array([ord(w[-1]) if w else 0 for w in windows.windows], dtype=np.uint32)
     ends = [np.isin(lasts, [ord(c) for c in chars]) for chars in ("。！？!?…”\"", ":：", "，,、；;", ")）]】>》")]
-    found = [_per_text(p, joined, starts) > 0 for p in _JOINED_FLAGS]
-    found.insert(5, _per_text(_TRAILING_DATE_REVERSED, *_joined([w[-TAIL_DATE_CHARS:][::-1] for w in windows])) > 0)
+    found = [windows.count(p, chars) > 0 for p, chars in _SCANNED_FLAGS]
+    tails = _Windows([w[-TAIL_DATE_CHARS:][::-1] for w in windows.windows])
+    found.append(tails.count(_TRAILING_DATE_REVERSED, _TRAILING_DATE_CHARS) > 0)
+    found += [(windows.count(p, chars) if chars else windows.count_numberish(p)) > 0 for p, chars in _ANCHORED_FLAGS]
     indent = [line[:1] == "\u3000" or line[:2].isspace() and len(line) > 1 for line in lines]
     sep_max = separators.max(axis=1)
     return np.column_stack([
         *ends, *found[:10], indent, found[10],
         np.log1p(brackets) / 4,
         np.minimum(separators.sum(axis=1) / np.maximum(sizes, 1) * 5, 1.0), np.log1p(sep_max) / 4,
-        np.log1p(_per_text(_SEPARATOR_RUN_M, joined, starts)) / 4,
-        np.log1p(_per_text(_SPAM_TERMS_I, joined, starts)) / 3,
+        np.log1p(windows.count(_SEPARATOR_RUN_M, _SEPARATOR_RUN_CHARS)) / 4,
+        np.log1p(windows.count(_SPAM_TERMS_I, _SPAM_TERMS_FIRST)) / 3,
         (sep_max >= 3) & (full_stops == 0),
     ]).astype(float)
 
@@ -260,6 +324,9 @@ LIST_MARKER_HEADING = re.compile(
     r"推荐文章|精彩推荐|往期推荐|大家都在看|看了本文的还看了|你可能感兴趣|为你推荐|本类热门|相关热词|热门搜索|发表评论|网友评论)"
 )
 MARKER_CHARS = 30
+# The same, for many texts joined by newlines: one scan, no match across texts.
+_APPENDIX_MARKER_M, _LIST_MARKER_HEADING_M = (
+    re.compile(p.pattern.replace(r"^\W{0,3}", r"^[^\w\n]{0,3}"), re.MULTILINE) for p in (APPENDIX_MARKER, LIST_MARKER_HEADING))
 ELSEWHERE_CHARS = (4, 60)
 ELSEWHERE_UNITS = 200
 
@@ -284,10 +351,36 @@ def _scales(settings: FeatureSettings) -> np.ndarray:
     return np.array([settings.page_scale if name in structural else settings.dense_scale for name in names])
 
 
-def _after(flags: list[bool]) -> np.ndarray:
-    """1 for the units after the first flagged one."""
-    seen = np.cumsum(np.asarray(flags, dtype=int))
-    return (np.concatenate([[0], seen[:-1]]) > 0).astype(float) if len(flags) else np.zeros(0)
+@dataclass
+class _Pages:
+    """Where each unit of a batch sits: the units of the pages that have any, one page after another."""
+
+    documents: list[list[str]]  # the lines of each page
+    units: list[Unit]
+    sizes: np.ndarray  # units per page
+    starts: np.ndarray  # first unit of each page
+    page: np.ndarray  # page of each unit
+    order: np.ndarray  # position of each unit in its page
+    columns: np.ndarray  # the fields of each unit (line, start, end, kind, part, parts)
+
+    @classmethod
+    def of(cls, documents: list[list[str]], doc_units: list[list[Unit]]) -> _Pages:
+        kept = [k for k, us in enumerate(doc_units) if us]
+        sizes = np.array([len(doc_units[k]) for k in kept], dtype=np.int64)
+        starts = np.cumsum(sizes) - sizes
+        page = np.repeat(np.arange(len(kept)), sizes)
+        units = [u for k in kept for u in doc_units[k]]
+        return cls([documents[k] for k in kept], units, sizes, starts, page, np.arange(int(sizes.sum())) - starts[page],
+                   np.array(units, dtype=np.int64).reshape(-1, 6))
+
+    def slices(self):
+        return ((a, a + n) for a, n in zip(self.starts.tolist(), self.sizes.tolist()))
+
+
+def _after(flags: np.ndarray, pages: _Pages) -> np.ndarray:
+    """1 for the units after the first flagged one of their page."""
+    first = np.minimum.reduceat(np.where(flags > 0, pages.order, pages.sizes[pages.page]), pages.starts)
+    return (pages.order > first[pages.page]).astype(float)
 
 
 def _elsewhere(stripped: list[str]) -> list[bool]:
@@ -297,25 +390,29 @@ def _elsewhere(stripped: list[str]) -> list[bool]:
     return [lo <= len(s) <= hi and joined.count(s) > 1 for s in stripped]
 
 
-def _segments(lines: list[str], us: list[Unit]) -> np.ndarray:
-    out = np.zeros((len(us), len(SEGMENT_NAMES)))
-    line, _, _, kind, part, parts = (np.array(column) for column in zip(*us))
+def _segments(pages: _Pages) -> np.ndarray:
+    out = np.zeros((len(pages.units), len(SEGMENT_NAMES)))
+    line, _, _, kind, part, parts = pages.columns.T
     cut = parts > 1
     out[:, 0] = cut
     out[:, 1] = cut & (part == 0)
     out[:, 2] = cut & (part > 0) & (part < parts - 1)
     out[:, 3] = cut & (part > 0) & (part == parts - 1)
-    if cut.any():
-        out[cut, 4] = [math.log1p(len(lines[i].strip())) / 10 for i in line[cut]]
+    rows = np.flatnonzero(cut)
+    if len(rows):
+        out[rows, 4] = [math.log1p(len(pages.documents[d][i].strip())) / 10
+                        for d, i in zip(pages.page[rows].tolist(), line[rows].tolist())]
     rows = np.flatnonzero(kind)
     out[rows, 4 + kind[rows]] = 1.0
     return out
 
 
-def _page(stripped: list[str], lengths: np.ndarray, repeats: np.ndarray | None, text: np.ndarray) -> np.ndarray:
+def _page(pages: _Pages, stripped: list[str], lengths: np.ndarray, repeats: np.ndarray | None,
+          text: np.ndarray) -> np.ndarray:
     rep = np.zeros(len(stripped)) if repeats is None else np.asarray(repeats, dtype=float)
+    elsewhere = [flag for a, b in pages.slices() for flag in _elsewhere(stripped[a:b])]
     return np.column_stack([
-        _after(text[:, 1]), _after(text[:, 2]), _elsewhere(stripped),
+        _after(text[:, 1], pages), _after(text[:, 2], pages), elsewhere,
         rep > 0, np.log1p(rep) / 4, (rep > 0) & (lengths >= 10), text[:, 3],
     ]).astype(float)
 
@@ -338,10 +435,12 @@ def _unit_text(stripped: list[str]) -> np.ndarray:
     else:  # a conversion changed lengths somewhere: compare unit by unit
         out[:, 0] = [_changed_share(head, simple_head) for head, simple_head in zip(heads, simple.split("\n"))]
     short = "\n".join(s[:MARKER_CHARS] if len(s) <= MARKER_CHARS * 2 else "" for s in stripped)
-    short = to_simplified(strip_pinyin(short)).split("\n")
-    if len(short) == n:
-        out[:, 1] = [bool(APPENDIX_MARKER.match(s)) for s in short]
-        out[:, 2] = [bool(LIST_MARKER_HEADING.match(s)) for s in short]
+    short = to_simplified(strip_pinyin(short))
+    heads = short.split("\n")
+    if len(heads) == n:
+        starts = _joined(heads)[1]
+        out[:, 1] = _per_text(_APPENDIX_MARKER_M, short, starts) > 0
+        out[:, 2] = _per_text(_LIST_MARKER_HEADING_M, short, starts) > 0
     cap = EDITOR_HEAD + EDITOR_TAIL
     windows = [s if len(s) <= cap else s[:EDITOR_HEAD] + " " + s[-EDITOR_TAIL:] for s in stripped]
     joined, starts = _joined(windows)
@@ -349,35 +448,57 @@ def _unit_text(stripped: list[str]) -> np.ndarray:
     return out
 
 
-def _context(lines: list[str], us: list[Unit], stripped: list[str], base: np.ndarray, text: np.ndarray,
-             repeats: np.ndarray | None, settings: FeatureSettings) -> np.ndarray:
-    n = len(us)
-    lengths = np.array([len(s) for s in stripped], dtype=float)
-    before = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) / max(lengths.sum(), 1.0)
-    order = np.arange(n, dtype=float)
-    counts: dict[str, int] = {}
-    for s in stripped:
-        counts[s] = counts.get(s, 0) + 1
-    longest = max(lengths.max(), 1.0)
-    pos = np.column_stack([
-        order / max(n - 1, 1), before, order == 0, order == n - 1,
-        np.log1p(order) / 6, np.log1p(n - 1 - order) / 6, np.full(n, math.log1p(n) / 6),
+def _position(pages: _Pages, stripped: list[str], lengths: np.ndarray) -> np.ndarray:
+    n, size = len(stripped), pages.sizes[pages.page]
+    order = pages.order.astype(float)
+    # Lengths are whole numbers: their running sums are exact, so one running sum serves every page.
+    running = np.cumsum(lengths) - lengths
+    before = (running - running[pages.starts][pages.page]) / np.maximum(np.add.reduceat(lengths, pages.starts), 1.0)[pages.page]
+    longest = np.maximum(np.maximum.reduceat(lengths, pages.starts), 1.0)[pages.page]
+    seen: dict[tuple[int, str], int] = {}
+    keys = list(zip(pages.page.tolist(), stripped))
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+    # Lines with text are exactly the lines with units: the line before a unit is blank unless
+    # the unit before it in the page stands on that line.
+    line, part, parts = pages.columns[:, 0], pages.columns[:, 4], pages.columns[:, 5]
+    follows = (pages.page[1:] == pages.page[:-1]) & (line[1:] == line[:-1] + 1)
+    blank_before = (part == 0) & (line > 0) & ~np.concatenate([[False], follows])
+    n_lines = np.array([len(lines) for lines in pages.documents], dtype=np.int64)[pages.page]
+    blank_after = (part == parts - 1) & (line + 1 < n_lines) & ~np.concatenate([follows, [False]])
+    return np.column_stack([
+        order / np.maximum(size - 1, 1), before, order == 0, order == size - 1,
+        np.log1p(order) / 6, np.log1p(size - 1 - order) / 6,
+        np.array([math.log1p(k) / 6 for k in pages.sizes.tolist()])[pages.page] if n else np.zeros(0),
         lengths / longest, lengths == longest,
-        [counts[s] > 1 for s in stripped],
-        [u.part == 0 and u.line > 0 and not lines[u.line - 1].strip() for u in us],
-        [u.part == u.parts - 1 and u.line + 1 < len(lines) and not lines[u.line + 1].strip() for u in us],
+        [seen[key] > 1 for key in keys], blank_before, blank_after,
     ]).astype(float)
+
+
+def _script(pages: _Pages, lengths: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """A unit's traditional-character share, its page's (weighted by length) and how much less it has."""
     trad = text[:, 0]
-    doc_trad = float(np.average(trad, weights=lengths)) if lengths.sum() else 0.0
-    script = np.column_stack([trad, np.full(n, doc_trad), np.maximum(doc_trad - trad, 0.0)])
-    blocks = [base, script, pos, _segments(lines, us), _page(stripped, lengths, repeats, text)]
-    picked = base[:, NEIGHBOR_INDEX]
+    weighted = np.multiply(trad, lengths)
+    # Summed page by page, as the page's own sum would be.
+    doc = np.array([float(weighted[a:b].sum() / lengths[a:b].sum()) if lengths[a:b].sum() else 0.0
+                    for a, b in pages.slices()])[pages.page]
+    return np.column_stack([trad, doc, np.maximum(doc - trad, 0.0)])
+
+
+def _context(pages: _Pages, stripped: list[str], base: np.ndarray, text: np.ndarray, repeats: np.ndarray | None,
+             settings: FeatureSettings) -> np.ndarray:
+    """Script, position, segment, page and neighbour features of every unit of the batch; each page's
+    rows are what they would be for the page alone."""
+    n = len(stripped)
+    lengths = np.array([len(s) for s in stripped], dtype=float)
+    blocks = [base, _script(pages, lengths, text), _position(pages, stripped, lengths), _segments(pages),
+              _page(pages, stripped, lengths, repeats, text)]
+    picked, size = base[:, NEIGHBOR_INDEX], pages.sizes[pages.page]
     for off in settings.neighbors:
         shifted = np.zeros((n, len(NEIGHBOR_INDEX) + 1))
-        src = np.arange(n) + off
-        ok = (src >= 0) & (src < n)
+        ok = (pages.order + off >= 0) & (pages.order + off < size)
         shifted[ok, 0] = 1.0
-        shifted[ok, 1:] = picked[src[ok]]
+        shifted[ok, 1:] = picked[np.flatnonzero(ok) + off]
         blocks.append(shifted)
     return np.hstack(blocks)
 
@@ -437,52 +558,88 @@ def _char_ngrams(windows: list[str], settings: FeatureSettings) -> tuple[np.ndar
     return np.concatenate(rows), np.concatenate(cols)
 
 
-_word_cache: dict[str, int] = {}
+def _crc_table() -> np.ndarray:
+    table = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        table = np.where(table & 1, (table >> 1) ^ np.uint32(0xEDB88320), table >> 1).astype(np.uint32)
+    return table
 
 
-def _word_column(word: str, n_features: int) -> int:
-    code = _word_cache.get(word)
-    if code is None:
-        code = zlib.crc32(("w\x00" + word).encode("utf-8", "surrogatepass"))
-        if len(_word_cache) < 500_000:
-            _word_cache[word] = code
-    return code % n_features
+_CRC_TABLE = _crc_table()
+# Words hash as zlib.crc32("w\0" + word): the register after the prefix, where every word starts.
+_WORD_PREFIX = np.uint32(zlib.crc32(b"w\x00") ^ 0xFFFFFFFF)
 
 
-def tokenize(text: str) -> list[str]:
-    from .words import cut
-
-    return cut(text)
-
-
-@lru_cache(maxsize=200_000)
-def _head_columns(head: str, n_features: int) -> tuple[int, ...]:
-    """Hashed columns of the words of a line's head; heads of chrome lines recur across pages."""
-    return tuple(_word_column(word, n_features) for word in tokenize(head)
-                 if len(word) > 1 or "\u3400" <= word <= "\u9fff")
+def _crc_columns(data: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n_features: int) -> np.ndarray:
+    """zlib.crc32 of "w\\0" + each byte string data[start : start + size] modulo n_features, for all
+    of them at once: step k feeds the k-th byte of every string at least k + 1 bytes long."""
+    if not len(sizes):
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(-sizes, kind="stable")
+    starts, sizes = starts[order], sizes[order]
+    running = np.searchsorted(-sizes, -np.arange(sizes[0]), side="left")  # strings longer than k bytes
+    crc = np.full(len(sizes), _WORD_PREFIX, dtype=np.uint32)
+    for k, m in enumerate(running.tolist()):
+        crc[:m] = _CRC_TABLE[(crc[:m] ^ data[starts[:m] + k]) & 0xFF] ^ (crc[:m] >> 8)
+    out = np.empty(len(sizes), dtype=np.int64)
+    out[order] = (crc ^ np.uint32(0xFFFFFFFF)).astype(np.int64) % n_features
+    return out
 
 
 def _words(heads: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray]:
-    columns = [_head_columns(head, settings.n_features) for head in heads]
-    rows = np.repeat(np.arange(len(heads)), [len(c) for c in columns])
-    return rows.astype(np.int64), np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=len(rows))
+    """Row and column of every word of every head: words of two characters or more, or one CJK
+    character. The distinct heads are cut in one call, and their words hashed with numpy."""
+    from .words import cut_joined
+
+    index: dict[str, int] = {}
+    head = np.array([index.setdefault(h, len(index)) for h in heads], dtype=np.int64)
+    joined = "\n".join(index)
+    tokens = cut_joined(joined)
+    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    chars = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    if chars.sum() != len(points):
+        raise ValueError("the word segmenter did not keep every character")
+    at = np.cumsum(chars) - chars
+    first = points[at] if len(at) else points[:0]
+    newline = (chars == 1) & (first == 10)
+    word = (chars > 1) | ((first >= 0x3400) & (first <= 0x9FFF))
+    utf8 = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+    offset = np.concatenate([[0], np.cumsum(utf8)])  # byte offset of each character
+    data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    columns = _crc_columns(data, offset[at[word]], offset[at[word] + chars[word]] - offset[at[word]], settings.n_features)
+    counts = np.bincount((np.cumsum(newline) - newline)[word], minlength=len(index))
+    # Each row takes its head's words: a ragged gather of the distinct heads' columns.
+    per_row = counts[head]
+    take = np.arange(int(per_row.sum())) + np.repeat((np.cumsum(counts) - counts)[head] - (np.cumsum(per_row) - per_row), per_row)
+    return np.repeat(np.arange(len(heads)), per_row), columns[take]
 
 
-def hashed(texts: list[str], settings: FeatureSettings) -> sparse.csr_matrix:
-    """Normalized counts of hashed n-grams and words, one row per text."""
+def _hashed_entries(texts: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column and normalized count of every distinct hashed n-gram and word of each text.
+
+    Entries run row by row, columns descending within a row: the order the sparse matrix of
+    earlier versions held them in, so scores are summed in the same order (and come out equal).
+    """
     norm = normalize("\n".join(_windows(texts, settings))).split("\n")
     r1, c1 = _char_ngrams(norm, settings)
     heads = [w[1 : settings.word_chars + 1].split(GAP)[0].rstrip(END) for w in norm]
     r2, c2 = _words(heads, settings)
-    rows, cols = np.concatenate([r1, r2]), np.concatenate([c1, c2])
-    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), settings.n_features))
-    m.sum_duplicates()
-    lengths = np.asarray(m.multiply(m).sum(axis=1)).ravel()
+    width = settings.n_features
+    keys, counts = np.unique(np.concatenate([r1, r2]) * width + (width - 1 - np.concatenate([c1, c2])),
+                             return_counts=True)
+    rows, cols = keys // width, width - 1 - keys % width
+    counts = counts.astype(float)
+    lengths = np.bincount(rows, weights=counts * counts, minlength=len(texts))
     if settings.norm_cap:
         lengths = np.minimum(lengths, settings.norm_cap)
     lengths = np.sqrt(lengths)
     lengths[lengths == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / lengths) @ m)
+    return rows, cols, (1.0 / lengths)[rows] * counts
+
+
+def hashed(texts: list[str], settings: FeatureSettings):
+    """Normalized counts of hashed n-grams and words, one row per text (a scipy CSR matrix)."""
+    return FeatureRows(*_hashed_entries(texts, settings), np.zeros((len(texts), 0)), settings.n_features).tocsr()
 
 
 # --- documents ------------------------------------------------------------------------------
@@ -496,8 +653,58 @@ class DocumentFeatures:
     dense: np.ndarray
 
 
-def featurize(documents: list[list[str]], settings: FeatureSettings,
-              repeats=None) -> tuple[sparse.csr_matrix, list[DocumentFeatures]]:
+@dataclass
+class FeatureRows:
+    """A batch's feature matrix without scipy: the hashed block as (row, column, value) entries
+    (see `_hashed_entries`), then the dense block, scaled. Labeling scores it with numpy alone;
+    `tocsr` gives the sparse matrix that training fits on."""
+
+    rows: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+    dense: np.ndarray
+    n_features: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.dense), self.n_features + self.dense.shape[1]
+
+    def dot(self, coef: np.ndarray) -> np.ndarray:
+        """`X @ coef.T` (rows: this matrix's rows; columns: coef's rows), in float64.
+
+        Each row is summed entry by entry in the sparse matrix's order (hashed entries, then the
+        dense values by column), as scipy's product sums it, so scores do not depend on the path.
+        """
+        n = len(self.dense)
+        out = np.array([np.bincount(self.rows, weights=self.values * row[self.columns], minlength=n) for row in coef],
+                       dtype=float).reshape(len(coef), n)
+        # Column by column over contiguous rows of the transposed blocks: the same products and sums.
+        dense_coef = coef[:, self.n_features :].T.astype(np.float64)
+        for values, weights in zip(np.ascontiguousarray(self.dense.T), dense_coef):
+            out += weights[:, None] * values
+        return out.T.reshape(n, len(coef))
+
+    def tocsr(self):
+        from scipy import sparse
+
+        n = len(self.dense)
+        dense_rows, dense_cols = np.nonzero(self.dense)
+        rows = np.concatenate([self.rows, dense_rows])
+        order = np.argsort(rows, kind="stable")  # a row's hashed entries, then its dense ones
+        cols = np.concatenate([self.columns, dense_cols + self.n_features])[order]
+        values = np.concatenate([self.values, self.dense[dense_rows, dense_cols]])[order]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+        return sparse.csr_matrix((values, cols, indptr), shape=self.shape)
+
+
+def featurize(documents: list[list[str]], settings: FeatureSettings, repeats=None):
+    """`feature_rows` as a scipy CSR matrix (for training), and each document's rows."""
+    X, docs = feature_rows(documents, settings, repeats)
+    return X.tocsr(), docs
+
+
+def feature_rows(documents: list[list[str]], settings: FeatureSettings,
+                 repeats=None) -> tuple[FeatureRows, list[DocumentFeatures]]:
     """One matrix for a batch of documents (rows in document order), and each document's rows.
 
     Only segments of lines with text get rows; blank lines are decided later from their
@@ -510,17 +717,17 @@ def featurize(documents: list[list[str]], settings: FeatureSettings,
     width = len(dense_names(settings))
     if not texts:
         empty = [DocumentFeatures(us, np.zeros((0, width))) for us in doc_units]
-        return sparse.csr_matrix((0, settings.n_features + width)), empty
+        nothing = np.zeros(0, dtype=np.int64)
+        return FeatureRows(nothing, nothing, np.zeros(0), np.zeros((0, width)), settings.n_features), empty
     base = shallow(texts)
     stripped = [t.strip() for t in texts]
     text = _unit_text(stripped)
-    counts = repeats.observe(doc_texts) if repeats is not None else [None] * len(documents)
+    counts = repeats.observe(doc_texts) if repeats is not None else None
+    dense = _context(_Pages.of(documents, doc_units), stripped, base, text,
+                     np.concatenate(counts) if counts is not None else None, settings)
     docs, start = [], 0
-    for lines, us, rep in zip(documents, doc_units, counts):
-        end = start + len(us)
-        dense = (_context(lines, us, stripped[start:end], base[start:end], text[start:end], rep, settings)
-                 if us else np.zeros((0, width)))
-        docs.append(DocumentFeatures(us, dense))
-        start = end
-    dense = sparse.csr_matrix(np.vstack([d.dense for d in docs]) * _scales(settings))
-    return sparse.hstack([hashed(texts, settings), dense], format="csr"), docs
+    for us in doc_units:
+        docs.append(DocumentFeatures(us, dense[start : start + len(us)]))
+        start += len(us)
+    dense = dense * _scales(settings)
+    return FeatureRows(*_hashed_entries(texts, settings), dense, settings.n_features), docs

@@ -14,8 +14,8 @@ import numpy as np
 
 from .context import context_features
 from .corpus import LABELS
-from .decode import TRANSITION_WEIGHT, emission_weights, fill_blank, viterbi
-from .features import DocumentFeatures, FeatureSettings, featurize
+from .decode import TRANSITION_WEIGHT, emission_weights, viterbi
+from .features import DocumentFeatures, FeatureSettings, feature_rows
 from .model import LinearModel
 from .segment import Unit, split_lines
 
@@ -89,25 +89,35 @@ class Labeler:
         return _rejoin(documents, labels)
 
     def _label_batch(self, documents: list[list[str]], repeats=None) -> list[list[LineLabel]]:
-        X, docs = featurize(documents, self.settings, repeats)
+        X, docs = feature_rows(documents, self.settings, repeats)
         return self.label_features(documents, X, docs)
 
     def label_features(self, documents: list[list[str]], X, docs: list[DocumentFeatures]) -> list[list[LineLabel]]:
-        """Labels from an already computed feature matrix (rows of `docs`, in order)."""
+        """Labels from an already computed feature matrix (rows of `docs`, in order; `FeatureRows`
+        or a sparse matrix of the same rows). The context pass and decoding run over all the
+        documents at once; each document comes out as it would alone."""
         proba = self.model.predict_proba(X) if X.shape[0] else np.zeros((0, len(LABELS)))
-        results, start = [], 0
+        sizes = np.array([len(doc.units) for doc in docs], dtype=np.int64)
+        lengths = np.array([len(lines[u.line][u.start : u.end].strip()) for lines, doc in zip(documents, docs)
+                            for u in doc.units], dtype=float)
+        log_proba = self.revise(lengths, proba, sizes)
+        same_line = np.array([u.part > 0 for doc in docs for u in doc.units], dtype=bool)
+        path = viterbi(log_proba * emission_weights(lengths)[:, None], self.log_start, self.log_trans,
+                       self.transition_weight, same_line, sizes)
+        scores = np.exp(log_proba[np.arange(len(path)), path]).tolist() if len(path) else []
+        path, results, start = path.tolist(), [], 0
         for lines, doc in zip(documents, docs):
-            rows = proba[start : start + len(doc.units)]
-            start += len(doc.units)
-            lengths = unit_lengths(lines, doc.units)
-            results.append(self._decode(lines, doc.units, lengths, self.revise(lengths, rows)))
+            end = start + len(doc.units)
+            results.append(self._labels(lines, doc.units, path[start:end], scores[start:end]))
+            start = end
         return results
 
-    def revise(self, lengths: np.ndarray, proba: np.ndarray) -> np.ndarray:
-        """Log-probabilities after the context pass (the line model's own without one)."""
+    def revise(self, lengths: np.ndarray, proba: np.ndarray, sizes=None) -> np.ndarray:
+        """Log-probabilities after the context pass (the line model's own without one), for one
+        document's units or for several documents' (`sizes`: units per document)."""
         if self.context is None or not len(lengths):
             return np.log(np.maximum(proba, 1e-12))
-        revised = np.exp(self.context.predict_log_proba(context_features(proba, lengths)))
+        revised = np.exp(self.context.predict_log_proba(context_features(proba, lengths, sizes)))
         # Spam is injected, unrelated to what surrounds it: its evidence is the unit's own, and the
         # page-level pass may not talk the line model out of it.
         # The other labels share what spam leaves, in the proportions the pass gave them.
@@ -117,26 +127,27 @@ class Labeler:
         revised[:, SPAM] = spam
         return np.log(np.maximum(revised, 1e-12))
 
-    def _decode(self, lines: list[str], units: list[Unit], lengths: np.ndarray, log_proba: np.ndarray) -> list[LineLabel]:
-        same_line = np.array([u.part > 0 for u in units], dtype=bool)
-        path = viterbi(log_proba * emission_weights(lengths)[:, None], self.log_start, self.log_trans,
-                       self.transition_weight, same_line)
-        names = [LABELS[k] for k in path]
-        scores = np.exp(log_proba[np.arange(len(path)), path]) if len(path) else np.zeros(0)
+    @staticmethod
+    def _labels(lines: list[str], units: list[Unit], path: list[int], scores: list[float]) -> list[LineLabel]:
+        """One document's `LineLabel`s, in line order, from the decoded label index and its
+        probability per unit. Adjacent segments of a line with one label are reported as one; a
+        blank line is body only between two body units (see decode.fill_blank)."""
         out: list[LineLabel] = []
-        for u, name, p in zip(units, names, scores):
-            prev = out[-1] if out else None
-            if prev is not None and prev.line == u.line + 1 and prev.label == name:
-                # Adjacent segments of a line with one label are reported as one.
+        prev, last_line, last_body = None, -1, False
+        for u, k, p in zip(units, path, scores):
+            name, line = LABELS[k], u.line
+            if line == last_line and prev.label == name:
                 width, extra = prev.end - prev.start, u.end - u.start
-                merged = (prev.score * width + float(p) * extra) / max(width + extra, 1)
-                out[-1] = LineLabel(prev.line, name, round(merged, 4), prev.start, u.end)
-            else:
-                out.append(LineLabel(u.line + 1, name, round(float(p), 4), u.start, u.end))
-        blank = fill_blank(len(lines), [u.line for u in units], names)
-        covered = {u.line for u in units}
-        out.extend(LineLabel(i + 1, label, 1.0, 0, len(lines[i])) for i, label in enumerate(blank) if i not in covered)
-        out.sort(key=lambda item: (item.line, item.start))
+                merged = (prev.score * width + p * extra) / max(width + extra, 1)
+                out[-1] = prev = LineLabel(prev.line, name, round(merged, 4), prev.start, u.end)
+                continue
+            if line > last_line + 1:
+                blank = "body" if last_body and k == 0 else "chrome"
+                out += [LineLabel(i + 1, blank, 1.0, 0, len(lines[i])) for i in range(last_line + 1, line)]
+            prev = LineLabel(line + 1, name, round(p, 4), u.start, u.end)
+            out.append(prev)
+            last_line, last_body = line, k == 0
+        out += [LineLabel(i + 1, "chrome", 1.0, 0, len(lines[i])) for i in range(last_line + 1, len(lines))]
         return out
 
     def label(self, text: str) -> list[LineLabel]:

@@ -1,13 +1,15 @@
 """The linear models: multinomial logistic regression fitted by SGD (log loss, averaged).
 
-Fitting uses scikit-learn; predicting needs only the fitted arrays (`coef_`, `intercept_`), so a
-saved model loads without unpickling anything and scores lines with one matrix product.
+Fitting uses scikit-learn; predicting needs only the fitted arrays (`coef_`, `intercept_`) and
+numpy, so a saved model loads without unpickling anything and labeling imports neither
+scikit-learn nor scipy.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .corpus import LABELS
+from .features import FeatureRows
 
 DEFAULT_ALPHA = 3e-5
 DEFAULT_EPOCHS = 20
@@ -43,6 +45,9 @@ class LinearModel:
         return self
 
     def decision_function(self, X) -> np.ndarray:
+        """Scores of X: a dense array, a scipy sparse matrix, or `FeatureRows`."""
+        if isinstance(X, FeatureRows):
+            return X.dot(self.coef_) + self.intercept_
         return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def predict_log_proba(self, X) -> np.ndarray:

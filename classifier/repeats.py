@@ -40,28 +40,28 @@ class RepeatCounter:
             return np.zeros((0, len(SEEDS)), dtype=np.int64)
         if any("\n" in t for t in texts):
             keys = [key(t) for t in texts]
-        else:  # one substitution pass over the joined texts: the same keys as `key`, faster
+        else:  # one substitution pass and one encoding of the joined texts: the same keys as `key`, faster
             joined = DIGITS.sub("0", _SPACES_INLINE.sub("", "\n".join(texts)))
-            keys = [k.encode("utf-8", "surrogatepass") for k in joined.split("\n")]
-        slots = [[zlib.crc32(k, seed) % self.width for seed in SEEDS] for k in keys]
-        return np.array(slots, dtype=np.int64).reshape(-1, len(SEEDS))
+            keys = joined.encode("utf-8", "surrogatepass").split(b"\n")
+        slots = [np.fromiter((zlib.crc32(k, seed) for k in keys), dtype=np.int64, count=len(keys)) for seed in SEEDS]
+        return np.column_stack(slots) % self.width
 
     def observe(self, documents: list[list[str]]) -> list[np.ndarray]:
         """Add each document's texts (once per document), then count for each text the OTHER documents holding it."""
-        slots = [self._slots(texts) for texts in documents]
-        for texts, s in zip(documents, slots):
-            keep = np.array([len(t.strip()) >= MIN_CHARS for t in texts], dtype=bool)
-            unique = np.unique(s[keep], axis=0) if keep.any() else s[:0]
-            for row in range(len(SEEDS)):
-                np.add.at(self.table[row], unique[:, row], 1)
-            self.documents += 1
-        out = []
-        for texts, s in zip(documents, slots):
-            if not len(texts):
-                out.append(np.zeros(0))
-                continue
-            counts = np.min([self.table[row][s[:, row]] for row in range(len(SEEDS))], axis=0) - 1
-            short = np.array([len(t.strip()) < MIN_CHARS for t in texts], dtype=bool)
-            counts[short] = 0
-            out.append(np.maximum(counts, 0).astype(float))
-        return out
+        texts = [t for doc in documents for t in doc]
+        sizes = np.array([len(doc) for doc in documents], dtype=np.int64)
+        slots = self._slots(texts)
+        short = np.array([len(t.strip()) < MIN_CHARS for t in texts], dtype=bool)
+        # Each (document, slots) pair once: a text repeated within a document counts once.
+        doc = np.repeat(np.arange(len(documents)), sizes)[~short]
+        pairs = np.column_stack([doc, slots[~short]])
+        if len(pairs):
+            pairs = pairs[np.lexsort(pairs.T[::-1])]
+            pairs = pairs[np.concatenate([[True], (pairs[1:] != pairs[:-1]).any(axis=1)])]
+        for row in range(len(SEEDS)):
+            np.add.at(self.table[row], pairs[:, row + 1], 1)
+        self.documents += len(documents)
+        counts = np.min([self.table[row][slots[:, row]] for row in range(len(SEEDS))], axis=0) - 1
+        counts[short] = 0
+        counts = np.maximum(counts, 0).astype(float)
+        return np.split(counts, np.cumsum(sizes)[:-1]) if len(documents) else []

@@ -64,3 +64,15 @@ def test_a_page_gets_a_body_when_one_unit_makes_it_plausible():
     assert list(viterbi(emit, log_start, log_trans)) == [1, 0, 1]
     hopeless = np.log(np.array([[1e-9, 1, 0]] * 3) + 1e-12)
     assert list(viterbi(hopeless * 3, log_start, log_trans)) == [1, 1, 1]
+
+
+def test_documents_decoded_together_come_out_as_alone():
+    rng = np.random.default_rng(0)
+    log_start, log_trans = fit_transitions([[4, 0, 1, 0, 3, 3], [5, 4, 0, 2, 0, 3], [0, 0]], 6)
+    sizes = np.array([5, 0, 1, 12, 3])
+    emit = np.log(rng.dirichlet([0.5, 0.5, 0.5], size=sizes.sum()))
+    same_line = rng.random(sizes.sum()) < 0.3
+    together = viterbi(emit, log_start, log_trans, 0.3, same_line, sizes)
+    starts = np.cumsum(sizes) - sizes
+    alone = [viterbi(emit[a : a + n], log_start, log_trans, 0.3, same_line[a : a + n]) for a, n in zip(starts, sizes)]
+    assert list(together) == [k for path in alone for k in path]

@@ -1,9 +1,13 @@
+import zlib
+
 import numpy as np
 
 from classifier.features import (
     SHALLOW_NAMES,
     FeatureSettings,
+    _words,
     dense_names,
+    feature_rows,
     featurize,
     hashed,
     shallow,
@@ -91,3 +95,22 @@ def test_neighbours_are_copied():
 
 def test_settings_round_trip():
     assert FeatureSettings.from_dict(SETTINGS.to_dict()) == SETTINGS
+
+
+def test_numpy_scores_equal_the_sparse_product_exactly():
+    lines = ["首页 | 新闻", "", "同志们：今天召开会议。", "版权所有 © 2021 京ICP备123号", "今天召开会议。" * 40]
+    rows, _ = featurize([lines, ["上一篇：无", "正文二。"]], SETTINGS)
+    numpy_rows, _ = feature_rows([lines, ["上一篇：无", "正文二。"]], SETTINGS)
+    coef = np.random.default_rng(0).normal(size=(3, rows.shape[1])).astype(np.float32)
+    assert numpy_rows.shape == rows.shape
+    assert np.array_equal(numpy_rows.dot(coef), np.asarray(rows @ coef.T))
+
+
+def test_word_columns_are_crc32_of_each_heads_words():
+    from classifier.words import cut
+
+    heads = ["同志们：今天开会", "", "执行 ab c", "𠀀字—…", "同志们：今天开会", "a" * 30]
+    rows, cols = _words(heads, SETTINGS)
+    expected = [(k, zlib.crc32(("w\x00" + w).encode("utf-8")) % SETTINGS.n_features)
+                for k, head in enumerate(heads) for w in cut(head) if len(w) > 1 or "\u3400" <= w <= "\u9fff"]
+    assert list(zip(rows.tolist(), cols.tolist())) == expected

@@ -30,3 +30,19 @@ def test_cut_keeps_every_character():
 def test_cut_keeps_lone_surrogates():
     text = "同志们\ud800今天开会\udfff"
     assert "".join(words.cut(text)) == text and "\ud800" in words.cut(text)
+    assert "".join(words.cut_joined(text + "\n" + text)) == text + "\n" + text
+
+
+def test_cutting_many_texts_at_once_gives_each_text_its_words():
+    settings = FeatureSettings()
+    docs = load_labeled(ROOT / "labeled")
+    heads = sorted({line.strip()[: settings.word_chars] for d in docs[::8] for line in d.lines}) + ["", " a  b ", "甲"]
+    tokens = words.cut_joined("\n".join(heads))
+    assert "".join(tokens).split("\n") == heads
+    each: list[list[str]] = [[]]
+    for token in tokens:
+        if token == "\n":
+            each.append([])
+        else:
+            each[-1].append(token)
+    assert each == [words.cut(h) for h in heads]
