@@ -15,12 +15,13 @@ times, side by side:
 
 Ratios are what to compare across runs: the machines are shared and noisy.
 
-    python benchmarks/bench.py [--mb 50] [--sample-mb 2] [--long-mb 200]
+    python benchmarks/bench.py [--mb 50] [--sample-mb 2] [--long-mb 200] [--jsonl-mb 1000]
 """
 from __future__ import annotations
 
 import argparse
 import html
+import json
 import os
 import random
 import re
@@ -133,6 +134,7 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=50.0, help="corpus size in MB")
     parser.add_argument("--sample-mb", type=float, default=2.0, help="sample for the slow baselines, MB")
     parser.add_argument("--long-mb", type=float, default=200.0, help="size of the one-line input, MB (0: skip)")
+    parser.add_argument("--jsonl-mb", type=float, default=1000.0, help="size of the JSONL stream, MB (0: skip)")
     parser.add_argument("--jobs", type=int, default=2, help="processes for the parallel run")
     args = parser.parse_args()
     cli = [sys.executable, "-m", "classifier", "filter"]
@@ -158,6 +160,16 @@ def main() -> None:
                     f.write(piece)
                     written += len(piece.encode("utf-8"))
             long_line = run(cli + [str(long_path)]) + (written / 1e6,)
+        stream = None
+        if args.jsonl_mb:  # the pages again and again as one JSONL stream: memory must stay flat
+            jsonl_path = Path(tmp) / "pages.jsonl"
+            with open(jsonl_path, "w", encoding="utf-8") as f:
+                written, k = 0, 0
+                while written < args.jsonl_mb * 1e6:
+                    line = json.dumps({"id": k, "text": pages[k % len(pages)]}, ensure_ascii=False) + "\n"
+                    f.write(line)
+                    written, k = written + len(line.encode("utf-8")), k + 1
+            stream = run(cli + ["--jsonl", str(jsonl_path), "--quiet"]) + (written / 1e6,)
         speeds = baselines(pages, args.sample_mb)
     ours = mb / one_s
     print(f"corpus: {mb:.1f} MB, {len(pages)} pages (labeled/ shuffled, body sentences reordered per copy)")
@@ -167,6 +179,9 @@ def main() -> None:
     if long_line:
         seconds, memory, size = long_line
         print(f"one line of {size:.0f} MB             {size / seconds:8.2f} MB/s  peak {memory} MB")
+    if stream:
+        seconds, memory, size = stream
+        print(f"JSONL stream of {size:.0f} MB        {size / seconds:8.2f} MB/s  peak {memory} MB")
     for name, speed in speeds.items():
         print(f"{name:<31} {speed:8.2f} MB/s  filter = {ours / speed:.2f} x")
 
