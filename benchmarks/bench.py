@@ -8,7 +8,8 @@ times, side by side:
 - `classifier filter DIR` as one process, whole-process time (MB/s, documents/s);
 - the same with `--jobs 2`;
 - start-up plus filtering one 5 KB page;
-- peak memory of the one-process run and of a run on one long line (`--long-mb`);
+- peak memory of the one-process run, of a run on one long line (`--long-mb`) and of one
+  JSONL stream (`--jsonl-mb`);
 - baselines: a plain-Python line rule (length plus Chinese sentence punctuation), trafilatura
   and jusText with each line wrapped as an HTML paragraph (jusText reads jieba-split words with
   a Chinese stoplist). The slow baselines run on a sample of the corpus (`--sample-mb`).
