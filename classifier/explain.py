@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .corpus import LABELS
-from .features import END, GAP, START, FeatureSettings, _windows, dense_names, featurize
+from .features import FeatureSettings, dense_names, featurize
 from .filtering import Labeler, LineLabel
+from .lexical import END, GAP, START, _windows
 from .normalize import normalize
 from .segment import Unit
 from .words import cut
@@ -44,7 +45,7 @@ def _word_column(word: str, n_features: int) -> int:
 
 
 def _ngram_column(gram: str, n_features: int) -> int:
-    """The column of one character n-gram (the same hash `features._char_ngrams` computes)."""
+    """The column of one character n-gram (the same hash `lexical._char_ngrams` computes)."""
     h = len(gram)
     for ch in gram:
         h = ((h ^ ord(ch)) * _MIX) & _MASK
