@@ -15,7 +15,7 @@ lint:
 FUZZ_SEED ?= 20261123
 FUZZ_EXAMPLES ?= 3000
 
-fuzz:  ## the property tests, FUZZ_EXAMPLES examples each from FUZZ_SEED: reproducible, about two hours on 2 cores
+fuzz:  ## the property tests, FUZZ_EXAMPLES examples each from FUZZ_SEED: reproducible, about an hour on 2 cores
 	HYPOTHESIS_PROFILE=fuzz FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
 		$(PYTHON) -m pytest -q tests/test_properties.py --hypothesis-show-statistics
 
