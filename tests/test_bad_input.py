@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from opencc import OpenCC
 from typer.testing import CliRunner
 
 from classifier.cli import app
@@ -54,27 +55,9 @@ PAGE = """首页 | 通知公告 | 政务公开 | 办事服务 | 互动交流
 主办单位：示例县人民政府办公室 备案号：示ICP备12345678号
 """
 
-# The same page as a traditional-character mirror would serve it (Big5 has no simplified forms).
-PAGE_TRADITIONAL = """首頁 | 通知公告 | 政務公開 | 辦事服務 | 互動交流
-當前位置：首頁 > 通知公告 > 正文
-發佈時間：2023-09-18 09:30 來源：縣農業農村局 瀏覽次數：1268
-
-關於做好今年秋糧收穫和秸稈禁燒工作的通知
-各鄉鎮人民政府，縣直有關單位：
-　　當前全縣秋糧陸續進入收穫期，天氣晴好，田間作業集中，秸稈焚燒和機收安全隱患增多。為確保顆粒歸倉、空氣清新，現就有關事項通知如下。
-　　一、抓好搶收晾曬。各鄉鎮要組織農機合作社和種糧大戶錯峰作業，優先收穫成熟早、易倒伏的地塊，協調曬場和烘乾設備，防止糧食黴變。
-　　二、嚴格秸稈禁燒。實行縣領導包鄉、鄉幹部包村、村幹部包地塊的網格責任制，白天巡查與夜間值守相結合，發現火點立即處置並逐級上報。
-　　三、推進綜合利用。大力推廣秸稈還田、打捆離田和飼料化利用，對收儲企業給予補助，讓秸稈變廢為寶。
-　　四、強化督導考核。縣裡將組織專項督查，對工作不力、出現火點的鄉鎮予以通報，並納入年度考核。
-　　特此通知。
-縣農業農村局
-2023年9月18日
-
-上一篇：關於開展農村人居環境整治檢查的通知
-下一篇：全縣冬小麥播種技術指導意見
-【打印本頁】【關閉窗口】
-主辦單位：示例縣人民政府辦公室 備案號：示ICP備12345678號
-"""
+# The same page as a traditional-character mirror would serve it (Taiwan standard forms, all of
+# which Big5 can encode).
+PAGE_TRADITIONAL = OpenCC("s2tw").convert(PAGE)
 
 BODY_LINE = "二、严格秸秆禁烧"
 
