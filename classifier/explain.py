@@ -7,7 +7,6 @@ named back by the character n-grams and words of the unit that fall in them.
 """
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,13 +14,11 @@ import numpy as np
 from .corpus import LABELS
 from .features import FeatureSettings, dense_names, featurize
 from .filtering import Labeler, LineLabel
-from .lexical import END, GAP, START, _windows
+from .lexical import END, GAP, START, _char_ngrams, _windows, _words
 from .normalize import normalize
 from .segment import Unit
 from .words import cut
 
-_MASK = (1 << 64) - 1
-_MIX = 0x9E3779B97F4A7C15
 _SHOWN = str.maketrans({START: "^", END: "$", GAP: "…"})
 
 
@@ -39,34 +36,19 @@ class Explanation:
     weights: list[tuple[str, float]]
 
 
-def _word_column(word: str, n_features: int) -> int:
-    """The column of one word (the hash `features._words` computes)."""
-    return zlib.crc32(("w\x00" + word).encode("utf-8", "surrogatepass")) % n_features
-
-
-def _ngram_column(gram: str, n_features: int) -> int:
-    """The column of one character n-gram (the same hash `lexical._char_ngrams` computes)."""
-    h = len(gram)
-    for ch in gram:
-        h = ((h ^ ord(ch)) * _MIX) & _MASK
-    h ^= h >> 31
-    return h % n_features
-
-
 def term_names(text: str, settings: FeatureSettings) -> dict[int, list[str]]:
-    """Hashed column -> the n-grams and words of `text` that count in it."""
+    """Hashed column -> the n-grams and words of `text` that count in it. The columns come from
+    the feature code itself, paired with the terms in the order it hashes them."""
     window = normalize(_windows([text], settings)[0])
-    names: dict[int, list[str]] = {}
-    for n in range(1, settings.ngram_max + 1):
-        for i in range(len(window) - n + 1):
-            gram = window[i : i + n]
-            if n == 1 and ord(gram) <= 4:
-                continue
-            names.setdefault(_ngram_column(gram, settings.n_features), []).append(f"chars \"{gram.translate(_SHOWN)}\"")
+    grams = [window[i : i + n] for n in range(1, settings.ngram_max + 1) for i in range(len(window) - n + 1)
+             if n > 1 or ord(window[i]) > 4]
     head = window[1 : settings.word_chars + 1].split(GAP)[0].rstrip(END)
-    for word in cut(head):
-        if len(word) > 1 or "\u3400" <= word <= "\u9fff":
-            names.setdefault(_word_column(word, settings.n_features), []).append(f"word \"{word}\"")
+    words = [word for word in cut(head) if len(word) > 1 or "\u3400" <= word <= "\u9fff"]
+    names: dict[int, list[str]] = {}
+    for gram, column in zip(grams, _char_ngrams([window], settings)[1], strict=True):
+        names.setdefault(int(column), []).append(f"chars \"{gram.translate(_SHOWN)}\"")
+    for word, column in zip(words, _words([head], settings)[1], strict=True):
+        names.setdefault(int(column), []).append(f"word \"{word}\"")
     return names
 
 
