@@ -253,10 +253,12 @@ def filter_files(labeler, paths, output_dir, encoding, counter, jobs, model, run
             body = body_text(lines, labels)
             if body:
                 # A line cut between two parts is one line again when both halves kept body text.
-                rejoin = part is not None and part.continues_line and ended_on_cut and body_lines(lines, labels)[0] == 1
+                # Only parts of a giant input need to know which lines hold their body.
+                first, last = body_lines(lines, labels) if part is not None else (0, 0)
+                rejoin = part is not None and part.continues_line and ended_on_cut and first == 1
                 output.write((("" if rejoin else "\n") if wrote else "") + body)
                 wrote = True
-                ended_on_cut = body_lines(lines, labels)[1] == len(lines)
+                ended_on_cut = last == len(lines)
             if part is None or part.last:
                 if wrote:
                     output.write("\n")
