@@ -581,15 +581,17 @@ def featurize(documents: list[list[str]], settings: FeatureSettings, repeats=Non
     return X.tocsr(), docs
 
 
-def feature_rows(documents: list[list[str]], settings: FeatureSettings,
-                 repeats=None) -> tuple[FeatureRows, list[DocumentFeatures]]:
+def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=None,
+                 doc_units: list[list[Unit]] | None = None) -> tuple[FeatureRows, list[DocumentFeatures]]:
     """One matrix for a batch of documents (rows in document order), and each document's rows.
 
     Only segments of lines with text get rows; blank lines are decided later from their
     neighbours. `repeats` (a `repeats.RepeatCounter`) adds the batch's documents to its counts
-    and gives each unit the number of other documents holding it.
+    and gives each unit the number of other documents holding it. `doc_units`: each document's
+    `segment.units`, when they were cut already.
     """
-    doc_units = [units(lines) for lines in documents]
+    if doc_units is None:
+        doc_units = [units(lines) for lines in documents]
     doc_texts = [[lines[u.line][u.start : u.end] for u in us] for lines, us in zip(documents, doc_units)]
     texts = [t for ts in doc_texts for t in ts]
     width = len(dense_names(settings))

@@ -8,7 +8,7 @@ between body lines, and never alters or reorders a character.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -54,8 +54,7 @@ def batches(documents: list[list[str]]) -> list[list[list[str]]]:
     return [batch for batch in out if batch]
 
 
-@dataclass(frozen=True)
-class LineLabel:
+class LineLabel(NamedTuple):
     """The label of a line (1-based `line`) or of the segment [start, end) within it."""
 
     line: int
@@ -79,17 +78,21 @@ class Labeler:
         self.transition_weight = transition_weight
         self.meta = meta or {}
 
-    def label_documents(self, documents: list[list[str]], repeats=None) -> list[list[LineLabel]]:
+    def label_documents(self, documents: list[list[str]], repeats=None, units=None) -> list[list[LineLabel]]:
         """Labels for every line of every document (each a list of lines).
 
         `repeats` (a `repeats.RepeatCounter`) shares repeated-line evidence across the documents
-        and across calls; without it each document is labeled on its own.
+        and across calls; without it each document is labeled on its own. `units`: the units of
+        each piece (see `pieces`), when they were cut already.
         """
-        labels = [labels for batch in batches(documents) for labels in self._label_batch(batch, repeats)]
+        groups = batches(documents)
+        cut = iter(units) if units is not None else None
+        labels = [labels for batch in groups
+                  for labels in self._label_batch(batch, repeats, [next(cut) for _ in batch] if cut else None)]
         return _rejoin(documents, labels)
 
-    def _label_batch(self, documents: list[list[str]], repeats=None) -> list[list[LineLabel]]:
-        X, docs = feature_rows(documents, self.settings, repeats)
+    def _label_batch(self, documents: list[list[str]], repeats=None, units=None) -> list[list[LineLabel]]:
+        X, docs = feature_rows(documents, self.settings, repeats, units)
         return self.label_features(documents, X, docs)
 
     def label_features(self, documents: list[list[str]], X, docs: list[DocumentFeatures]) -> list[list[LineLabel]]:
@@ -166,7 +169,7 @@ def _rejoin(documents: list[list[str]], piece_labels: list[list[LineLabel]]) -> 
         if count == 1:
             out.append(piece_labels[k])
         else:
-            out.append([replace(item, line=item.line + p * PIECE_LINES)
+            out.append([item._replace(line=item.line + p * PIECE_LINES)
                         for p in range(count) for item in piece_labels[k + p]])
         k += count
     return out

@@ -1,23 +1,38 @@
 """Labeling a stream of document batches in one process or in N worker processes.
 
-Results come back in input order. With workers, repeated-line evidence is counted in the
-calling process, in input order and in the same groups one process would count them in, and
-handed to the workers with their batch: labels do not depend on how many processes run or
-which worker takes which batch.
+Results come back in input order, and labels do not depend on how many processes run.
+Repeated-line evidence needs every earlier document counted first, so a batch takes two
+steps, both in the worker that batch k always goes to (k modulo N):
+
+1. the worker cuts the batch's documents into units and hashes their texts into sketch slots
+   (`repeats.sketch_keys`), keeps the units and sends the slots back;
+2. the calling process adds the slots to the one `RepeatCounter`, in input order and in the
+   groups a single process counts them in, and sends the counts back to the worker, which
+   labels the batch from the units it kept.
+
+The calling process only reads, counts and writes. When a worker dies (killed by the system),
+a new one takes its place and labels the batches it held again, without repeat counts; a batch
+that kills a second worker comes back as a failure of each of its documents.
 """
 from __future__ import annotations
 
 import multiprocessing
+import queue
+import signal
+from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from .filtering import batches as scoring_batches
+from .repeats import WIDTH, sketch_keys
 from .segment import units
 
 # Batches in flight per worker: enough to keep workers busy, few enough to keep memory flat.
 AHEAD = 4
+# How often (seconds) the calling process checks that its workers are alive while it waits.
+POLL = 1.0
 
 
 class GivenCounts:
@@ -31,30 +46,11 @@ class GivenCounts:
         return served
 
 
-def unit_texts(documents: list[list[str]]) -> list[list[str]]:
-    return [[lines[u.line][u.start : u.end] for u in units(lines)] for lines in documents]
-
-
-_labeler = None
-
-
-def _init(model: str | None) -> None:
-    global _labeler
-    from . import artifacts
-
-    _labeler = artifacts.load(model)
-
-
-def _work(task: tuple[list[list[str]], GivenCounts | None]):
-    documents, counts = task
-    return label_safely(_labeler, documents, counts)
-
-
-def label_safely(labeler, documents: list[list[str]], counter=None) -> list:
+def label_safely(labeler, documents: list[list[str]], counter=None, doc_units=None) -> list:
     """Labels of each document, or the exception that labeling it raised: a document that
     breaks the labeler must not cost the others in its batch their labels."""
     try:
-        return labeler.label_documents(documents, counter)
+        return labeler.label_documents(documents, counter, doc_units)
     except Exception:  # noqa: BLE001 - reported per document by the caller
         if len(documents) == 1:
             return [_failure(labeler, documents[0])]
@@ -69,6 +65,106 @@ def _failure(labeler, document: list[str]):
         return exc
 
 
+def prepare(documents: list[list[str]], width: int = WIDTH) -> tuple[list, list]:
+    """Step 1 of a batch: the units of each piece, and the sketch slots of each scoring group's unit texts."""
+    cut, keys = [], []
+    for group in scoring_batches(documents):
+        group_units = [units(lines) for lines in group]
+        keys.append(sketch_keys([[lines[u.line][u.start : u.end] for u in us] for lines, us in zip(group, group_units)],
+                                width))
+        cut += group_units
+    return cut, keys
+
+
+def _serve(model: str | None, width: int, tasks, results, current) -> None:
+    """A worker: ("prepare", k, documents) -> ("keys", k, keys); ("label", k, counts) labels the
+    prepared batch k; ("label", k, documents) labels a batch without repeat counts. `current`
+    (shared memory) holds the batch being worked on, so that a death is put down to it."""
+    from . import artifacts
+
+    # The calling process handles interrupts and ends its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    labeler = artifacts.load(model)
+    held: dict[int, tuple[list, list | None]] = {}
+    for step, k, payload in iter(tasks.get, None):
+        current.value = k
+        if step == "prepare":
+            try:
+                cut, keys = prepare(payload, width)
+            except Exception:  # noqa: BLE001 - the labeling step finds and reports the document
+                cut, keys = None, None
+            held[k] = (payload, cut)
+            results.put(("keys", k, keys))
+        elif k in held:
+            documents, cut = held.pop(k)
+            counts = GivenCounts([c for group in payload for c in group]) if payload is not None else None
+            results.put(("labels", k, label_safely(labeler, documents, counts, cut)))
+        else:
+            results.put(("labels", k, label_safely(labeler, payload)))
+        current.value = -1
+
+
+class _Workers:
+    """N worker processes, each with its own task queue and one shared result queue."""
+
+    def __init__(self, jobs: int, model: Path | None, width: int):
+        self.context = multiprocessing.get_context()
+        self.args = (str(model) if model else None, width)
+        self.results = self.context.Queue()
+        self.workers = [self._start() for _ in range(jobs)]
+        self.held: list[set[int]] = [set() for _ in range(jobs)]  # batches each worker holds
+
+    def _start(self):
+        tasks, current = self.context.Queue(), self.context.Value("q", -1, lock=False)
+        process = self.context.Process(target=_serve, args=(*self.args, tasks, self.results, current), daemon=True)
+        process.start()
+        return process, tasks, current
+
+    def send(self, k: int, step: str, payload) -> None:
+        w = k % len(self.workers)
+        self.held[w].add(k)
+        self.workers[w][1].put((step, k, payload))
+
+    def receive(self) -> list[tuple[str, int, object]]:
+        """The next message, or the batches of a worker that died as ("lost", k, (exit code, whether k
+        was being worked on)) each."""
+        while True:
+            try:
+                message = self.results.get(timeout=POLL)
+            except queue.Empty:
+                lost = self._lost()
+                if lost:
+                    return lost
+                continue
+            if message[0] == "labels":
+                self.held[message[1] % len(self.workers)].discard(message[1])
+            return [message]
+
+    def _lost(self) -> list[tuple[str, int, object]]:
+        out = []
+        for w, (process, _, current) in enumerate(self.workers):
+            if not process.is_alive():
+                out += [("lost", k, (process.exitcode, k == current.value)) for k in sorted(self.held[w])]
+                self.held[w] = set()
+                self.workers[w] = self._start()
+        return out
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers: after their work when `wait`, at once otherwise (the run was interrupted)."""
+        for process, tasks, _ in self.workers:
+            if wait and process.is_alive():
+                tasks.put(None)
+        for process, tasks, _ in self.workers:
+            if not wait:
+                tasks.cancel_join_thread()  # what was not sent is dropped, not waited on
+            if wait:
+                process.join(timeout=POLL)
+            if process.is_alive():
+                process.terminate()
+            process.join()
+
+
 def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], counter=None, jobs: int = 1,
                   model: Path | None = None) -> Iterator[tuple[object, list]]:
     """For each (tag, documents) batch: (tag, labels of each document), in input order.
@@ -79,20 +175,64 @@ def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], co
         for tag, documents in batches:
             yield tag, label_safely(labeler, documents, counter)
         return
+    workers = _Workers(jobs, model, counter.width if counter is not None else WIDTH)
+    try:
+        yield from _pipeline(workers, batches, counter, jobs)
+    except BaseException:
+        workers.close(wait=False)
+        raise
+    workers.close()
 
-    def counted(documents):
-        # Counted in the groups `label_documents` would count them in, so labels match one process.
+
+def _pipeline(workers: _Workers, batches, counter, jobs: int) -> Iterator[tuple[object, list]]:
+    order: deque[tuple[int, object, list]] = deque()  # (k, tag, documents) of the batches in flight
+    keys: dict[int, object] = {}
+    labels: dict[int, list] = {}
+    retried: set[int] = set()  # batches being worked on when a worker died
+    resent: set[int] = set()  # batches a dead worker held
+    counted = 0  # the next batch whose keys go into the counter
+
+    def take(message) -> None:
+        nonlocal counted
+        step, k, payload = message
+        if step == "keys":
+            keys[k] = payload
+        elif step == "labels":
+            labels[k] = payload
+        else:  # the worker died holding batch k: it is labeled again (without repeat counts),
+            # unless it was the batch being worked on for the second time
+            documents, (code, working) = next(docs for j, _, docs in order if j == k), payload
+            keys.setdefault(k, None)
+            resent.add(k)
+            if working and k in retried:
+                labels[k] = [RuntimeError(f"a worker process ended (exit code {code})")] * len(documents)
+            else:
+                if working:
+                    retried.add(k)
+                workers.send(k, "label", documents)
+        while counted in keys:  # counts go out in input order
+            found = keys.pop(counted)
+            if found is not None:
+                workers.send(counted, "label", [counter.count(group) for group in found])
+            elif counted not in resent:  # the worker could not cut it: it finds and reports the document
+                workers.send(counted, "label", None)
+            counted += 1
+
+    def oldest() -> tuple[object, list]:
+        while order[0][0] not in labels:
+            for message in workers.receive():
+                take(message)
+        k, tag, _ = order.popleft()
+        return tag, labels.pop(k)
+
+    for k, (tag, documents) in enumerate(batches):
+        order.append((k, tag, documents))
         if counter is None:
-            return None
-        return GivenCounts([c for group in scoring_batches(documents) for c in counter.observe(unit_texts(group))])
-
-    with multiprocessing.Pool(jobs, initializer=_init, initargs=(str(model) if model else None,)) as pool:
-        pending: list[tuple[object, object]] = []
-        for tag, documents in batches:
-            counts = counted(documents)
-            pending.append((tag, pool.apply_async(_work, ((documents, counts),))))
-            while len(pending) > jobs * AHEAD or (pending and pending[0][1].ready()):
-                done_tag, result = pending.pop(0)
-                yield done_tag, result.get()
-        for done_tag, result in pending:
-            yield done_tag, result.get()
+            workers.send(k, "label", documents)
+            counted = k + 1
+        else:
+            workers.send(k, "prepare", documents)
+        while len(order) > jobs * AHEAD or (order and order[0][0] in labels):
+            yield oldest()
+    while order:
+        yield oldest()

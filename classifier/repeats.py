@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,6 +28,31 @@ def key(text: str) -> bytes:
     return DIGITS.sub("0", SPACES.sub("", text)).encode("utf-8", "surrogatepass")
 
 
+class Keys(NamedTuple):
+    """A group of documents' texts as sketch slots: what `RepeatCounter.count` needs of them."""
+
+    slots: np.ndarray  # (texts, rows) slot of each text in each row of the sketch
+    short: np.ndarray  # texts too short to count
+    sizes: np.ndarray  # texts per document
+
+
+def sketch_keys(documents: list[list[str]], width: int = WIDTH) -> Keys:
+    """The slots of every text of every document: pure, so worker processes compute them."""
+    texts = [t for doc in documents for t in doc]
+    if not texts:
+        slots = np.zeros((0, len(SEEDS)), dtype=np.int64)
+    else:
+        if any("\n" in t for t in texts):
+            keys = [key(t) for t in texts]
+        else:  # one substitution pass and one encoding of the joined texts: the same keys as `key`, faster
+            joined = DIGITS.sub("0", _SPACES_INLINE.sub("", "\n".join(texts)))
+            keys = joined.encode("utf-8", "surrogatepass").split(b"\n")
+        slots = np.column_stack([np.fromiter((zlib.crc32(k, seed) for k in keys), dtype=np.int64, count=len(keys))
+                                 for seed in SEEDS]) % width
+    short = np.array([len(t.strip()) < MIN_CHARS for t in texts], dtype=bool)
+    return Keys(slots, short, np.array([len(doc) for doc in documents], dtype=np.int64))
+
+
 class RepeatCounter:
     """Documents seen so far holding each text (an over-estimate only when hashes collide)."""
 
@@ -35,33 +61,23 @@ class RepeatCounter:
         self.table = np.zeros((len(SEEDS), width), dtype=np.int32)
         self.documents = 0
 
-    def _slots(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, len(SEEDS)), dtype=np.int64)
-        if any("\n" in t for t in texts):
-            keys = [key(t) for t in texts]
-        else:  # one substitution pass and one encoding of the joined texts: the same keys as `key`, faster
-            joined = DIGITS.sub("0", _SPACES_INLINE.sub("", "\n".join(texts)))
-            keys = joined.encode("utf-8", "surrogatepass").split(b"\n")
-        slots = [np.fromiter((zlib.crc32(k, seed) for k in keys), dtype=np.int64, count=len(keys)) for seed in SEEDS]
-        return np.column_stack(slots) % self.width
-
     def observe(self, documents: list[list[str]]) -> list[np.ndarray]:
         """Add each document's texts (once per document), then count for each text the OTHER documents holding it."""
-        texts = [t for doc in documents for t in doc]
-        sizes = np.array([len(doc) for doc in documents], dtype=np.int64)
-        slots = self._slots(texts)
-        short = np.array([len(t.strip()) < MIN_CHARS for t in texts], dtype=bool)
+        return self.count(sketch_keys(documents, self.width))
+
+    def count(self, keys: Keys) -> list[np.ndarray]:
+        """`observe`, from the documents' `sketch_keys`."""
+        slots, short, sizes = keys
         # Each (document, slots) pair once: a text repeated within a document counts once.
-        doc = np.repeat(np.arange(len(documents)), sizes)[~short]
+        doc = np.repeat(np.arange(len(sizes)), sizes)[~short]
         pairs = np.column_stack([doc, slots[~short]])
         if len(pairs):
             pairs = pairs[np.lexsort(pairs.T[::-1])]
             pairs = pairs[np.concatenate([[True], (pairs[1:] != pairs[:-1]).any(axis=1)])]
         for row in range(len(SEEDS)):
             np.add.at(self.table[row], pairs[:, row + 1], 1)
-        self.documents += len(documents)
+        self.documents += len(sizes)
         counts = np.min([self.table[row][slots[:, row]] for row in range(len(SEEDS))], axis=0) - 1
         counts[short] = 0
         counts = np.maximum(counts, 0).astype(float)
-        return np.split(counts, np.cumsum(sizes)[:-1]) if len(documents) else []
+        return np.split(counts, np.cumsum(sizes)[:-1]) if len(sizes) else []
