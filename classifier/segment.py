@@ -44,7 +44,8 @@ _TAIL = (
     r"本文链接|原文链接|本文地址|文章来源|责任编辑|转载请注明)[^\S\n]*[:：]"
 )
 _SEPARATOR = r"[|｜_＿\-—=*#~·•・]{4,}"
-_JAMMER = r"(?:[!-~]{1,3} ){4,}[!-~]{0,3}"
+# (?:[!-~]{1,3} ){4,}[!-~]{0,3}, written to start with a character set so that `re` skips ahead.
+_JAMMER = r"[!-~][!-~]{0,2} (?:[!-~]{1,3} ){3,}[!-~]{0,3}"
 _CODE = r"[^\u3400-\u9fff\u3000-\u303f\uff00-\uffef\n]{40,}"
 _PORN = "国产|精品|无码|有码|久久|一区|二区|三区|在线观看|在线播放|中文字幕|日韩|欧美|亚洲|人妻|熟女|av|AV"
 _GAMBLING = (
@@ -261,7 +262,10 @@ def units(lines: list[str]) -> list[Unit]:
             if start >= offset:
                 mine.append((start - offset, min(stop, end) - offset, kind))
             k += 1
-        if line.strip():
+        if not mine and len(line) < HEAD_LINE:  # most lines: one unit, unless blank
+            if line.strip():
+                out.append(Unit(i, 0, len(line), 0, 0, 1))
+        elif line.strip():
             segments = split_line(line, mine)
             parts = len(segments)
             for part, (start, stop, kind) in enumerate(segments):
