@@ -268,6 +268,9 @@ def main() -> None:
     _stop_on_sigterm()
     try:
         app()
+    except ClassifierError as exc:  # raised mid-run, after outputs were closed: e.g. --jobs workers that cannot start
+        err(f"error: {exc}")
+        sys.exit(2)
     except BrokenPipeError:
         # The reader went away (`classifier filter ... | head`): stop quietly, as other filters do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

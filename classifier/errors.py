@@ -21,3 +21,7 @@ class LabeledFormatError(ClassifierError):
 
 class ModelError(ClassifierError):
     """A model directory is missing, damaged, or was made with settings this version cannot use."""
+
+
+class WorkerError(ClassifierError):
+    """Worker processes of a `--jobs` run could not be kept running."""

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import WorkerError
 from .filtering import batches as scoring_batches
 from .repeats import WIDTH, sketch_keys
 from .segment import units
@@ -33,6 +34,8 @@ from .segment import units
 AHEAD = 4
 # How often (seconds) the calling process checks that its workers are alive while it waits.
 POLL = 1.0
+# Workers that die while working on nothing (failing to start, say) end the run after this many.
+IDLE_DEATHS = 3
 
 
 class GivenCounts:
@@ -114,6 +117,7 @@ class _Workers:
         self.results = self.context.Queue()
         self.workers = [self._start() for _ in range(jobs)]
         self.held: list[set[int]] = [set() for _ in range(jobs)]  # batches each worker holds
+        self.idle_deaths = 0
 
     def _start(self):
         tasks, current = self.context.Queue(), self.context.Value("q", -1, lock=False)
@@ -143,8 +147,15 @@ class _Workers:
 
     def _lost(self) -> list[tuple[str, int, object]]:
         out = []
-        for w, (process, _, current) in enumerate(self.workers):
+        for w, (process, tasks, current) in enumerate(self.workers):
             if not process.is_alive():
+                tasks.cancel_join_thread()  # nobody will read what it still holds
+                tasks.close()
+                if current.value < 0:
+                    self.idle_deaths += 1
+                    if self.idle_deaths >= IDLE_DEATHS:
+                        raise WorkerError(f"worker processes keep ending (exit code {process.exitcode}) "
+                                           "before they take any work")
                 out += [("lost", k, (process.exitcode, k == current.value)) for k in sorted(self.held[w])]
                 self.held[w] = set()
                 self.workers[w] = self._start()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from classifier import filtering
+from classifier.errors import WorkerError
 from classifier.parallel import label_batches
 from classifier.repeats import RepeatCounter
 
@@ -67,3 +68,33 @@ def test_a_worker_that_dies_costs_only_the_batches_it_held(tiny_model, tiny_mode
     for k, labels in results.items():
         assert all(not isinstance(x, Exception) for x in labels)
         assert len(labels) == len(alone[k])
+
+
+def test_workers_that_cannot_start_end_the_run_instead_of_respawning_forever(shipped, pages, monkeypatch):
+    from classifier import artifacts
+
+    def broken(directory=None):
+        os._exit(3)
+
+    monkeypatch.setattr(artifacts, "load", broken)  # forked workers inherit it
+    with pytest.raises(WorkerError, match="keep ending"):
+        list(label_batches(shipped, in_batches(pages), RepeatCounter(), jobs=2))
+
+
+def test_the_command_reports_workers_that_cannot_start_and_exits(tmp_path, pages):
+    import subprocess
+    import sys
+
+    for k, lines in enumerate(pages[:10]):
+        (tmp_path / f"{k}.txt").write_text("\n".join(lines), encoding="utf-8")
+    script = (
+        "import os, sys\n"
+        "from classifier import artifacts, cli\n"
+        "parent, load = os.getpid(), artifacts.load\n"
+        "artifacts.load = lambda d=None: load(d) if os.getpid() == parent else os._exit(3)\n"
+        f"sys.argv = ['classifier', 'filter', '-q', '--jobs', '2', {str(tmp_path)!r}]\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == "error: worker processes keep ending (exit code 3) before they take any work"
