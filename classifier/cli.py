@@ -19,7 +19,7 @@ from . import artifacts
 from .corpus import load_documents, load_labeled
 from .errors import ClassifierError, LabeledFormatError
 from .model import DEFAULT_ALPHA
-from .runs import Format, Run, documents, err, explain_units, filter_files, filter_jsonl, label_stream, print_labels
+from .runs import Format, Run, documents, err, explain_units, filter_files, filter_jsonl, label_jsonl, label_stream, print_labels
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Label lines of scraped Chinese document pages as body, chrome or spam; keep the body.")
@@ -126,11 +126,23 @@ def label(
     encoding: EncodingOpt = None,
     repeats: RepeatsOpt = True,
     jobs: JobsOpt = 1,
+    jsonl: Annotated[bool, typer.Option(
+        "--jsonl", help="Inputs are JSONL (one object per line, .gz too): write each record with its labels.")] = False,
+    text_field: Annotated[str, typer.Option(help="JSONL: the field holding the page text.")] = "text",
+    labels_field: Annotated[str, typer.Option(
+        help="JSONL: the field that receives the labels, a list of {line, start, end, label, score}.")] = "labels",
     quiet: QuietOpt = False,
 ) -> None:
-    """Print one record per line (or segment): path, 1-based line, start/end offsets, label, score."""
+    """Print one record per line (or segment): path, 1-based line, start/end offsets, label, score.
+
+    With --jsonl, every input line gives one output line, in order: the record with its labels
+    added under --labels-field, other fields unchanged (errors as with `filter --jsonl`).
+    """
     if explain and view:
         err("error: --explain and --view are two views of the labels: pick one")
+        raise typer.Exit(2)
+    if jsonl and (explain or view or output_dir is not None or format is not Format.jsonl):
+        err("error: --jsonl writes JSONL records to stdout: it goes without --explain, --view, --format and --output-dir")
         raise typer.Exit(2)
     if output_dir is not None and format is not Format.labeled:
         err("error: --output-dir goes with --format labeled (other formats print to stdout)")
@@ -140,12 +152,15 @@ def label(
     counter = _counter(repeats)
     run = Run("label", quiet)
     with run:
-        records = format in (Format.jsonl, Format.tsv) and not view
-        items = documents(paths, encoding, run.failures, parts=records and not explain, exclude=output_dir)
-        if explain:
-            explain_units(labeler, items, counter, run)
+        if jsonl:
+            label_jsonl(labeler, paths, text_field, labels_field, counter, jobs, model, run)
         else:
-            print_labels(label_stream(labeler, items, counter, jobs, model), format, output_dir, view, run)
+            records = format in (Format.jsonl, Format.tsv) and not view
+            items = documents(paths, encoding, run.failures, parts=records and not explain, exclude=output_dir)
+            if explain:
+                explain_units(labeler, items, counter, run)
+            else:
+                print_labels(label_stream(labeler, items, counter, jobs, model), format, output_dir, view, run)
     raise typer.Exit(1 if run.tally.errors else 0)
 
 

@@ -325,6 +325,29 @@ def filter_jsonl(labeler, paths, output_dir, text_field, body_field, dropped_fie
         output.close()
 
 
+def label_jsonl(labeler, paths, text_field, labels_field, counter, jobs, model, run: Run) -> None:
+    """Each JSONL record with its labels under `labels_field`, to stdout, in input order."""
+    from .jsonl import dumps, error_output
+
+    out = _stdout()
+    items = jsonl_items(paths, text_field, run)
+    for tag, lines, labels in label_stream(labeler, items, counter, jobs, model):
+        if isinstance(tag, Opened):
+            continue
+        if lines is None:
+            if isinstance(labels, Exception):
+                tag.error = f"cannot label: {labels!r}"
+                run.fail(f"{tag.where()}: {tag.error}")
+            out.write(dumps(error_output(tag)) + "\n")
+            continue
+        run.done(lines, labels)
+        record = dict(tag.data)
+        record[labels_field] = [{"line": item.line, "start": item.start, "end": item.end, "label": item.label,
+                                 "score": item.score} for item in labels]
+        out.write(dumps(record) + "\n")
+    out.flush()
+
+
 def print_labels(labeled, format: Format, output_dir: Path | None, view: bool, run: Run) -> None:
     from .filtering import LineLabel
     from .render import coloured_lines, labeled_rows, legend

@@ -194,3 +194,33 @@ def test_giant_input_is_labeled_in_parts_that_tile_its_lines(tiny_model, sample_
     assert written.exit_code == 0 and (out / "giant.txt").read_text(encoding="utf-8") == filtered.stdout
     summary = invoke("filter", path, "--model", tiny_model)
     assert "filter: 1 document," in summary.stderr
+
+
+def test_label_jsonl_adds_the_labels_of_each_record_in_place(tiny_model, sample_page, tmp_path):
+    pages = [sample_page, "同志们：\n　　我们要认真抓好落实，确保各项任务圆满完成。", sample_page.replace("\n", "\n\n")]
+    path = tmp_path / "pages.jsonl.gz"
+    lines = [json.dumps({"id": k, "content": page}, ensure_ascii=False) for k, page in enumerate(pages)]
+    lines.insert(2, "{not json")
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8")))
+    result = invoke("label", "--jsonl", path, "--model", tiny_model, "--text-field", "content",
+                    "--labels-field", "segments")
+    assert result.exit_code == 1 and f"{path}:3: malformed JSON" in result.stderr
+    out = records(result.stdout)
+    assert [r.get("id") for r in out] == [0, 1, None, 2] and out[2]["classifier_raw"] == "{not json"
+    labeler = artifacts.load(tiny_model)
+    for record in (out[0], out[1], out[3]):
+        assert list(record) == ["id", "content", "segments"]
+        page_lines = split_lines(record["content"])
+        # The segments tile every line, and keeping their body gives the filter's body.
+        for number, line in enumerate(page_lines, start=1):
+            mine = [s for s in record["segments"] if s["line"] == number]
+            assert mine[0]["start"] == 0 and mine[-1]["end"] == len(line)
+            assert all(a["end"] == b["start"] for a, b in zip(mine, mine[1:]))
+        kept = [s for s in record["segments"] if s["label"] == "body"]
+        alone = labeler.label_documents([page_lines])[0]
+        assert [(s["line"], s["start"], s["end"]) for s in kept] == [
+            (x.line, x.start, x.end) for x in alone if x.label == "body"]
+    files = invoke("label", "--jsonl", path, "--model", tiny_model, "--text-field", "content", "--jobs", "2")
+    assert [r.get("labels") for r in records(files.stdout)] == [r.get("segments") for r in out]
+    refused = invoke("label", "--jsonl", path, "--model", tiny_model, "--view")
+    assert refused.exit_code == 2 and "--jsonl writes JSONL records to stdout" in refused.stderr
