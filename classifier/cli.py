@@ -95,7 +95,7 @@ def filter_(
 ) -> None:
     """Print the body text of each page (line breaks kept), or write it under --output-dir.
 
-    With --jsonl, every input line gives one output line, in order: the record with its body,
+    With --jsonl, every non-blank input line gives one output line, in order: the record with its body,
     other fields unchanged; a line that cannot be filtered keeps its fields and gains
     "classifier_error" (a line that is not JSON is kept under "classifier_raw").
     """
@@ -135,7 +135,7 @@ def label(
 ) -> None:
     """Print one record per line (or segment): path, 1-based line, start/end offsets, label, score.
 
-    With --jsonl, every input line gives one output line, in order: the record with its labels
+    With --jsonl, every non-blank input line gives one output line, in order: the record with its labels
     added under --labels-field, other fields unchanged (errors as with `filter --jsonl`).
     """
     if explain and view:
@@ -290,3 +290,7 @@ def main() -> None:
         # The reader went away (`classifier filter ... | head`): stop quietly, as other filters do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
+    except OSError as exc:  # stdout cannot be written (a full device)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        err(f"error: cannot write the output: {exc.strerror or exc}")
+        sys.exit(2)

@@ -17,10 +17,14 @@ that kills a second worker comes back as a failure of each of its documents.
 from __future__ import annotations
 
 import multiprocessing
-import queue
+import os
+import pickle
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from multiprocessing.connection import wait
 from pathlib import Path
 
 import numpy as np
@@ -79,15 +83,40 @@ def prepare(documents: list[list[str]], width: int = WIDTH) -> tuple[list, list]
     return cut, keys
 
 
+def _sendable(labels: list) -> list:
+    """Labels with each exception made one the calling process can unpickle (some cannot be)."""
+    out = []
+    for item in labels:
+        if isinstance(item, BaseException):
+            try:
+                pickle.loads(pickle.dumps(item))
+            except Exception:  # noqa: BLE001 - any pickling failure: send its description instead
+                item = RuntimeError(repr(item))
+        out.append(item)
+    return out
+
+
+def _exit_with(parent: int) -> None:
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(POLL)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _serve(model: str | None, width: int, tasks, results, current) -> None:
     """A worker: ("prepare", k, documents) -> ("keys", k, keys); ("label", k, counts) labels the
-    prepared batch k; ("label", k, documents) labels a batch without repeat counts. `current`
-    (shared memory) holds the batch being worked on, so that a death is put down to it."""
+    prepared batch k; ("label", k, documents) labels a batch without repeat counts. `results` is
+    the worker's own pipe; `current` (shared memory) holds the batch being worked on, so that a
+    death is put down to it."""
     from . import artifacts
 
-    # The calling process handles interrupts and ends its workers itself.
+    # The calling process handles interrupts and ends its workers itself; if it is killed
+    # outright, its workers end as well instead of waiting forever on its pipes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _exit_with(os.getppid())
     labeler = artifacts.load(model)
     held: dict[int, tuple[list, list | None]] = {}
     for step, k, payload in iter(tasks.get, None):
@@ -98,82 +127,96 @@ def _serve(model: str | None, width: int, tasks, results, current) -> None:
             except Exception:  # noqa: BLE001 - the labeling step finds and reports the document
                 cut, keys = None, None
             held[k] = (payload, cut)
-            results.put(("keys", k, keys))
+            results.send(("keys", k, keys))
         elif k in held:
             documents, cut = held.pop(k)
             counts = GivenCounts([c for group in payload for c in group]) if payload is not None else None
-            results.put(("labels", k, label_safely(labeler, documents, counts, cut)))
+            results.send(("labels", k, _sendable(label_safely(labeler, documents, counts, cut))))
         else:
-            results.put(("labels", k, label_safely(labeler, payload)))
+            results.send(("labels", k, _sendable(label_safely(labeler, payload))))
         current.value = -1
 
 
+class _Worker:
+    def __init__(self, context, args):
+        self.tasks, self.current = context.Queue(), context.Value("q", -1, lock=False)
+        # Each worker has its own result pipe: a worker killed in the middle of a message then
+        # breaks only its own pipe (the calling process reads EOF), never a lock others need.
+        self.results, sender = context.Pipe(duplex=False)
+        self.process = context.Process(target=_serve, args=(*args, self.tasks, sender, self.current), daemon=True)
+        self.process.start()
+        sender.close()
+        self.held: set[int] = set()  # batches sent to it and not labeled yet
+        self.spoke = False  # it sent a message: it started
+
+    def drop(self) -> None:
+        self.tasks.cancel_join_thread()  # nobody will read what it still holds
+        self.tasks.close()
+        self.results.close()
+
+
 class _Workers:
-    """N worker processes, each with its own task queue and one shared result queue."""
+    """N worker processes, each with its own task queue and result pipe."""
 
     def __init__(self, jobs: int, model: Path | None, width: int):
         self.context = multiprocessing.get_context()
         self.args = (str(model) if model else None, width)
-        self.results = self.context.Queue()
-        self.workers = [self._start() for _ in range(jobs)]
-        self.held: list[set[int]] = [set() for _ in range(jobs)]  # batches each worker holds
+        self.workers = [_Worker(self.context, self.args) for _ in range(jobs)]
         self.idle_deaths = 0
 
-    def _start(self):
-        tasks, current = self.context.Queue(), self.context.Value("q", -1, lock=False)
-        process = self.context.Process(target=_serve, args=(*self.args, tasks, self.results, current), daemon=True)
-        process.start()
-        return process, tasks, current
-
     def send(self, k: int, step: str, payload) -> None:
-        w = k % len(self.workers)
-        self.held[w].add(k)
-        self.workers[w][1].put((step, k, payload))
+        worker = self.workers[k % len(self.workers)]
+        worker.held.add(k)
+        worker.tasks.put((step, k, payload))
 
     def receive(self) -> list[tuple[str, int, object]]:
-        """The next message, or the batches of a worker that died as ("lost", k, (exit code, whether k
-        was being worked on)) each."""
+        """The next messages; the batches of a worker that died come as ("lost", k, (exit code,
+        whether k was being worked on)) each, after every message it finished sending."""
         while True:
-            try:
-                message = self.results.get(timeout=POLL)
-            except queue.Empty:
-                lost = self._lost()
-                if lost:
-                    return lost
-                continue
-            if message[0] == "labels":
-                self.held[message[1] % len(self.workers)].discard(message[1])
-            return [message]
+            ready = set(wait([w.results for w in self.workers] + [w.process.sentinel for w in self.workers]))
+            out = []
+            for w, worker in enumerate(self.workers):
+                if worker.results in ready:
+                    try:
+                        message = worker.results.recv()
+                    except (EOFError, OSError):  # it died, perhaps in the middle of a message
+                        out += self._replace(w)
+                        continue
+                    worker.spoke = True
+                    if message[0] == "labels":
+                        worker.held.discard(message[1])
+                    out.append(message)
+                elif worker.process.sentinel in ready:
+                    out += self._replace(w)
+            if out:
+                return out
 
-    def _lost(self) -> list[tuple[str, int, object]]:
-        out = []
-        for w, (process, tasks, current) in enumerate(self.workers):
-            if not process.is_alive():
-                tasks.cancel_join_thread()  # nobody will read what it still holds
-                tasks.close()
-                if current.value < 0:
-                    self.idle_deaths += 1
-                    if self.idle_deaths >= IDLE_DEATHS:
-                        raise WorkerError(f"worker processes keep ending (exit code {process.exitcode}) "
-                                           "before they take any work")
-                out += [("lost", k, (process.exitcode, k == current.value)) for k in sorted(self.held[w])]
-                self.held[w] = set()
-                self.workers[w] = self._start()
-        return out
+    def _replace(self, w: int) -> list[tuple[str, int, object]]:
+        worker = self.workers[w]
+        worker.process.join()
+        if not worker.spoke:
+            self.idle_deaths += 1
+            if self.idle_deaths >= IDLE_DEATHS:
+                raise WorkerError(f"worker processes keep ending (exit code {worker.process.exitcode}) "
+                                  "before they take any work")
+        code, working = worker.process.exitcode, worker.current.value
+        worker.drop()
+        self.workers[w] = _Worker(self.context, self.args)
+        return [("lost", k, (code, k == working)) for k in sorted(worker.held)]
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers: after their work when `wait`, at once otherwise (the run was interrupted)."""
-        for process, tasks, _ in self.workers:
-            if wait and process.is_alive():
-                tasks.put(None)
-        for process, tasks, _ in self.workers:
+        for worker in self.workers:
+            if wait and worker.process.is_alive():
+                worker.tasks.put(None)
+        for worker in self.workers:
             if not wait:
-                tasks.cancel_join_thread()  # what was not sent is dropped, not waited on
-            if wait:
-                process.join(timeout=POLL)
-            if process.is_alive():
-                process.terminate()
-            process.join()
+                worker.tasks.cancel_join_thread()  # what was not sent is dropped, not waited on
+            else:
+                worker.process.join(timeout=POLL)
+            if worker.process.is_alive():
+                worker.process.terminate()
+            worker.process.join()
 
 
 def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], counter=None, jobs: int = 1,
@@ -196,35 +239,42 @@ def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], co
 
 
 def _pipeline(workers: _Workers, batches, counter, jobs: int) -> Iterator[tuple[object, list]]:
-    order: deque[tuple[int, object, list]] = deque()  # (k, tag, documents) of the batches in flight
+    order: deque[tuple[int, object]] = deque()  # (k, tag) of the batches in flight, in input order
+    inflight: dict[int, list] = {}  # their documents
     keys: dict[int, object] = {}
     labels: dict[int, list] = {}
     retried: set[int] = set()  # batches being worked on when a worker died
-    resent: set[int] = set()  # batches a dead worker held
+    resent: set[int] = set()  # batches a dead worker held, sent again with their documents
     counted = 0  # the next batch whose keys go into the counter
 
     def take(message) -> None:
         nonlocal counted
         step, k, payload = message
+        if k not in inflight or k in labels:
+            return  # nothing more is expected of this batch
         if step == "keys":
-            keys[k] = payload
+            if k >= counted:
+                keys[k] = payload
         elif step == "labels":
             labels[k] = payload
         else:  # the worker died holding batch k: it is labeled again (without repeat counts),
             # unless it was the batch being worked on for the second time
-            documents, (code, working) = next(docs for j, _, docs in order if j == k), payload
-            keys.setdefault(k, None)
+            code, working = payload
             resent.add(k)
+            if k >= counted:
+                keys.setdefault(k, None)  # its keys are still counted if they came; no counts go out
             if working and k in retried:
-                labels[k] = [RuntimeError(f"a worker process ended (exit code {code})")] * len(documents)
+                labels[k] = [RuntimeError(f"a worker process ended (exit code {code})")] * len(inflight[k])
             else:
                 if working:
                     retried.add(k)
-                workers.send(k, "label", documents)
+                workers.send(k, "label", inflight[k])
         while counted in keys:  # counts go out in input order
             found = keys.pop(counted)
             if found is not None:
-                workers.send(counted, "label", [counter.count(group) for group in found])
+                counts = [counter.count(group) for group in found]
+                if counted not in resent:
+                    workers.send(counted, "label", counts)
             elif counted not in resent:  # the worker could not cut it: it finds and reports the document
                 workers.send(counted, "label", None)
             counted += 1
@@ -233,11 +283,13 @@ def _pipeline(workers: _Workers, batches, counter, jobs: int) -> Iterator[tuple[
         while order[0][0] not in labels:
             for message in workers.receive():
                 take(message)
-        k, tag, _ = order.popleft()
+        k, tag = order.popleft()
+        del inflight[k]
         return tag, labels.pop(k)
 
     for k, (tag, documents) in enumerate(batches):
-        order.append((k, tag, documents))
+        order.append((k, tag))
+        inflight[k] = documents
         if counter is None:
             workers.send(k, "label", documents)
             counted = k + 1

@@ -173,6 +173,8 @@ class Output:
         try:
             self.out.write(text)
         except OSError as exc:
+            if self.output_dir is None:  # stdout: its reader went away or its device is full; the run ends
+                raise
             self.abort(f"cannot write {self.target}: {exc.strerror or exc}")
 
     def close(self) -> None:

@@ -98,3 +98,16 @@ def test_the_command_reports_workers_that_cannot_start_and_exits(tmp_path, pages
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip() == "error: worker processes keep ending (exit code 3) before they take any work"
+
+
+def test_a_full_output_device_is_an_error_not_a_traceback(tmp_path, pages):
+    import subprocess
+    import sys
+
+    for k, lines in enumerate(pages[:10]):
+        (tmp_path / f"{k}.txt").write_text("\n".join(lines), encoding="utf-8")
+    for jobs in ("1", "2"):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "classifier", "filter", "-q", "--jobs", jobs, str(tmp_path)],
+                                  stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert done.returncode == 2 and done.stderr == "error: cannot write the output: No space left on device\n"
