@@ -302,6 +302,27 @@ def jsonl_items(paths, text_field: str, run: Run, exclude: Path | None = None) -
 def filter_jsonl(labeler, paths, output_dir, text_field, body_field, dropped_field, counter, jobs, model,
                   run: Run) -> None:
     from .filtering import body_text
+
+    def add(record: dict, lines: list[str], labels: list, dropped: dict) -> None:
+        record[body_field] = body_text(lines, labels)
+        if dropped_field:
+            record[dropped_field] = dropped
+
+    _jsonl_run(labeler, paths, output_dir, text_field, counter, jobs, model, run, add)
+
+
+def label_jsonl(labeler, paths, text_field, labels_field, counter, jobs, model, run: Run) -> None:
+    """Each JSONL record with its labels under `labels_field`, to stdout, in input order."""
+    def add(record: dict, lines: list[str], labels: list, dropped: dict) -> None:
+        record[labels_field] = [{"line": item.line, "start": item.start, "end": item.end, "label": item.label,
+                                 "score": item.score} for item in labels]
+
+    _jsonl_run(labeler, paths, None, text_field, counter, jobs, model, run, add)
+
+
+def _jsonl_run(labeler, paths, output_dir, text_field, counter, jobs, model, run: Run, add) -> None:
+    """Label JSONL records and write each, in input order, with the fields `add(record, lines,
+    labels, dropped)` puts in; a record that cannot be labeled is written in its place with its error."""
     from .jsonl import dumps, error_output
 
     with ExitStack() as stack:
@@ -320,34 +341,9 @@ def filter_jsonl(labeler, paths, output_dir, text_field, body_field, dropped_fie
                 continue
             dropped = run.done(lines, labels)
             record = dict(tag.data)
-            record[body_field] = body_text(lines, labels)
-            if dropped_field:
-                record[dropped_field] = dropped
+            add(record, lines, labels, dropped)
             output.write(dumps(record) + "\n")
         output.close()
-
-
-def label_jsonl(labeler, paths, text_field, labels_field, counter, jobs, model, run: Run) -> None:
-    """Each JSONL record with its labels under `labels_field`, to stdout, in input order."""
-    from .jsonl import dumps, error_output
-
-    out = _stdout()
-    items = jsonl_items(paths, text_field, run)
-    for tag, lines, labels in label_stream(labeler, items, counter, jobs, model):
-        if isinstance(tag, Opened):
-            continue
-        if lines is None:
-            if isinstance(labels, Exception):
-                tag.error = f"cannot label: {labels!r}"
-                run.fail(f"{tag.where()}: {tag.error}")
-            out.write(dumps(error_output(tag)) + "\n")
-            continue
-        run.done(lines, labels)
-        record = dict(tag.data)
-        record[labels_field] = [{"line": item.line, "start": item.start, "end": item.end, "label": item.label,
-                                 "score": item.score} for item in labels]
-        out.write(dumps(record) + "\n")
-    out.flush()
 
 
 def print_labels(labeled, format: Format, output_dir: Path | None, view: bool, run: Run) -> None:
