@@ -1,4 +1,9 @@
-from classifier.normalize import normalize, to_simplified
+import unicodedata
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from classifier.normalize import nfkc, normalize, to_simplified
 
 
 def test_traditional_becomes_simplified():
@@ -20,3 +25,17 @@ def test_full_width_becomes_half_width_and_lower_case():
 def test_lone_surrogates_pass_through_simplification():
     # JSON input can carry them ("\ud800"); OpenCC itself takes only UTF-8.
     assert to_simplified("當前\ud800位置\udfff") == "当前\ud800位置\udfff"
+
+# Characters that compose, expand, fold or fall outside the table's blocks, mixed with any others.
+_TRICKY = "，。（）ａＡ…①㈠㎡ϐ\u3099\u309bか한ㄱㅏa\u0304\u0301\u0345ﬁ\ufffd\U0001d400中\n "
+
+
+@given(st.lists(st.one_of(st.sampled_from(_TRICKY), st.characters(blacklist_categories=("Cs",))), max_size=40))
+@example(list("ㄱㅏ\nか\u3099…①"))
+def test_nfkc_by_table_equals_unicodedata(chars):
+    text = "".join(chars)
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_nfkc_keeps_lone_surrogates():
+    assert nfkc("ＡＢ\ud800中\n（x）") == unicodedata.normalize("NFKC", "ＡＢ\ud800中\n（x）")
