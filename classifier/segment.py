@@ -17,7 +17,8 @@ Segments tile their line: joined in order they give the line back exactly.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from typing import NamedTuple
 
 # Segment kinds; "text" is what lies between the others.
@@ -248,27 +249,27 @@ def _tidy(line: str, segments: list[tuple[int, int, int]]) -> list[tuple[int, in
 def units(lines: list[str]) -> list[Unit]:
     """The units of a document: segments of its lines with text, in order.
 
-    The candidate patterns run once over the whole document, not line by line.
+    The candidate patterns run once over the whole document, not line by line. Lines without a
+    candidate span that are shorter than HEAD_LINE are one unit each; only the others are split.
     """
     text = "\n".join(lines)
     found = _scan(text)
+    special: dict[int, list[tuple[int, int, int]]] = {}
+    if found:
+        ends = list(accumulate(len(line) + 1 for line in lines))  # offset just past each line's newline
+        for start, stop, kind in found:
+            i = bisect_right(ends, start)
+            if i < len(lines):
+                offset = ends[i] - len(lines[i]) - 1
+                special.setdefault(i, []).append((start - offset, min(stop - offset, len(lines[i])), kind))
     out: list[Unit] = []
-    k, offset = 0, 0
     for i, line in enumerate(lines):
-        end = offset + len(line)
-        mine = []
-        while k < len(found) and found[k][0] <= end:
-            start, stop, kind = found[k]
-            if start >= offset:
-                mine.append((start - offset, min(stop, end) - offset, kind))
-            k += 1
-        if not mine and len(line) < HEAD_LINE:  # most lines: one unit, unless blank
+        if i not in special and len(line) < HEAD_LINE:  # most lines: one unit, unless blank
             if line.strip():
                 out.append(Unit(i, 0, len(line), 0, 0, 1))
         elif line.strip():
-            segments = split_line(line, mine)
+            segments = split_line(line, special.get(i, []))
             parts = len(segments)
             for part, (start, stop, kind) in enumerate(segments):
                 out.append(Unit(i, start, stop, kind, part, parts))
-        offset = end + 1
     return out
