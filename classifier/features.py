@@ -22,7 +22,7 @@ from .lexical import END, GAP, START, _windows, _words, hashed_entries, window  
 from .normalize import strip_pinyin, to_simplified
 from .segment import KINDS, SPAM_TERMS, Unit, units
 
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -307,7 +307,8 @@ SEGMENT_NAMES = ["seg_fragment", "seg_first", "seg_middle", "seg_last", "seg_lin
 # The page as a whole: sections that append other articles or lists, a title repeated
 # elsewhere on the page, and lines that recur in other documents filtered together.
 PAGE_NAMES = ["after_appendix_marker", "after_list_marker", "text_elsewhere_in_doc",
-              "repeat_docs_any", "repeat_docs_log", "repeat_docs_long", "editor_note"]
+              "repeat_docs_any", "repeat_docs_log", "repeat_docs_long", "editor_note",
+              "before_salutation", "before_salutation_long", "like_title_below", "like_title_above"]
 # A site's editorial note about the document ("下面是小编为大家整理的……仅供参考"), anywhere in the unit.
 EDITOR_NOTE = re.compile(
     r"小编|仅供参考|仅供大家参考|欢迎阅读|欢迎借鉴|希望对(?:你|您|大家)有所帮助|一起来看看吧|一起来看看|让我们一起|"
@@ -327,6 +328,18 @@ MARKER_CHARS = 30
 # The same, for many texts joined by newlines: one scan, no match across texts.
 _APPENDIX_MARKER_M, _LIST_MARKER_HEADING_M = (
     re.compile(p.pattern.replace(r"^\W{0,3}", r"^[^\w\n]{0,3}"), re.MULTILINE) for p in (APPENDIX_MARKER, LIST_MARKER_HEADING))
+# A document's salutation ("同志们：", "尊敬的各位来宾："): a short unit that ends with a colon
+# and names whom it addresses. What stands above it, but the title and the lines that name the
+# occasion, is usually the site's (its lead, its navigation).
+SALUTATION = re.compile(
+    r"同志|各位|尊敬的|亲爱的|大家|朋友们|老师们|同学们|女士们|先生们|来宾|领导|战友们|乡亲们|代表们|"
+    r"家长们|小朋友们|员工们|伙伴们|职工们|会员们|校友们"
+)
+SALUTATION_CHARS = 40
+# Only a salutation in the first half of a page's units opens its document.
+SALUTATION_WITHIN = 0.5
+# A unit above the salutation this long is a paragraph, not a title or an occasion line.
+LEAD_CHARS = 40
 ELSEWHERE_CHARS = (4, 60)
 ELSEWHERE_UNITS = 200
 
@@ -390,6 +403,33 @@ def _elsewhere(stripped: list[str]) -> list[bool]:
     return [lo <= len(s) <= hi and joined.count(s) > 1 for s in stripped]
 
 
+# Two title-like units near each other at the top of a page that share most of their character
+# pairs: the page's title over the document's own (worded a little differently), or a title
+# repeated in the site's meta. Read for title-like units among a page's first units only.
+TITLE_CHARS = (4, 40)
+TITLE_UNITS = 24
+TITLE_REACH = 4
+TITLE_LIKENESS = 0.6
+_SENTENCE_END = re.compile(r"[。！？!?；;，,]")
+
+
+def _like_titles(stripped: list[str]) -> tuple[list[bool], list[bool]]:
+    """Per unit of a page: whether a title-like unit within TITLE_REACH below it (above it) is
+    like it (Dice coefficient of their character pairs)."""
+    lo, hi = TITLE_CHARS
+    pairs = {}
+    for k, s in enumerate(stripped[:TITLE_UNITS]):
+        if lo <= len(s) <= hi and not _SENTENCE_END.search(s):
+            pairs[k] = {s[i : i + 2] for i in range(len(s) - 1)}
+    below, above = [False] * len(stripped), [False] * len(stripped)
+    for k, mine in pairs.items():
+        for j in range(k + 1, k + TITLE_REACH + 1):
+            other = pairs.get(j)
+            if other is not None and 2 * len(mine & other) >= TITLE_LIKENESS * (len(mine) + len(other)):
+                below[k] = above[j] = True
+    return below, above
+
+
 def _segments(pages: _Pages) -> np.ndarray:
     out = np.zeros((len(pages.units), len(SEGMENT_NAMES)))
     line, _, _, kind, part, parts = pages.columns.T
@@ -411,40 +451,60 @@ def _page(pages: _Pages, stripped: list[str], lengths: np.ndarray, repeats: np.n
           text: np.ndarray) -> np.ndarray:
     rep = np.zeros(len(stripped)) if repeats is None else np.asarray(repeats, dtype=float)
     elsewhere = [flag for a, b in pages.slices() for flag in _elsewhere(stripped[a:b])]
+    like = [_like_titles(stripped[a:b]) for a, b in pages.slices()]
     return np.column_stack([
         _after(text[:, 1], pages), _after(text[:, 2], pages), elsewhere,
         rep > 0, np.log1p(rep) / 4, (rep > 0) & (lengths >= 10), text[:, 3],
+        *_before_salutation(pages, text[:, 4], lengths),
+        [flag for below, _ in like for flag in below], [flag for _, above in like for flag in above],
     ]).astype(float)
+
+
+def _before_salutation(pages: _Pages, salutation: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Units above the salutation that opens the page's document, and those of them that are
+    paragraphs (a lead the site put above the document reads like the document)."""
+    size = pages.sizes[pages.page]
+    first = np.minimum.reduceat(np.where(salutation > 0, pages.order, pages.sizes[pages.page]), pages.starts)[pages.page]
+    before = (pages.order < first) & (first <= size * SALUTATION_WITHIN)
+    return before, before & (lengths >= LEAD_CHARS)
 
 
 def _unit_text(stripped: list[str]) -> np.ndarray:
     """Per unit (text stripped), for a whole batch: traditional share, appendix marker, list
-    heading, editorial note. Each simplification or pattern runs once over the joined texts."""
+    heading, editorial note, salutation. The units' windows are simplified in one call, and each
+    pattern runs once over the joined simplified texts."""
     n = len(stripped)
-    out = np.zeros((n, 4))
-    heads = [s[:FLAG_HEAD] for s in stripped]
-    joined = "\n".join(heads)
-    simple = to_simplified(joined)
-    if len(simple) == len(joined):
-        a = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        b = np.frombuffer(simple.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        sizes = np.array([len(h) + 1 for h in heads])
-        owner = np.repeat(np.arange(n), sizes)[: len(a)]
-        changed = np.bincount(owner[a != b], minlength=n)
-        out[:, 0] = np.minimum(changed / np.maximum(sizes - 1, 1) * 4, 1.0)
-    else:  # a conversion changed lengths somewhere: compare unit by unit
-        out[:, 0] = [_changed_share(head, simple_head) for head, simple_head in zip(heads, simple.split("\n"))]
-    short = "\n".join(s[:MARKER_CHARS] if len(s) <= MARKER_CHARS * 2 else "" for s in stripped)
-    short = to_simplified(strip_pinyin(short))
-    heads = short.split("\n")
-    if len(heads) == n:
-        starts = _joined(heads)[1]
-        out[:, 1] = _per_text(_APPENDIX_MARKER_M, short, starts) > 0
-        out[:, 2] = _per_text(_LIST_MARKER_HEADING_M, short, starts) > 0
+    out = np.zeros((n, 5))
     cap = EDITOR_HEAD + EDITOR_TAIL
     windows = [s if len(s) <= cap else s[:EDITOR_HEAD] + " " + s[-EDITOR_TAIL:] for s in stripped]
     joined, starts = _joined(windows)
-    out[:, 3] = _per_text(_EDITOR_NOTE_M, to_simplified(joined), starts) > 0
+    simple = to_simplified(joined)
+    simple_windows = simple.split("\n")
+    if len(simple_windows) != n:  # a conversion across a newline: not seen, but then unit by unit
+        simple_windows = [to_simplified(w) for w in windows]
+        simple, starts = _joined(simple_windows)
+    if len(simple) == len(joined):
+        # The script is read from the head of the window: the characters simplification changes.
+        a = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        b = np.frombuffer(simple.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        sizes = np.array([len(w) + 1 for w in windows])
+        owner = np.repeat(np.arange(n), sizes)[: len(a)]
+        head = (np.arange(len(a)) - starts[owner]) < FLAG_HEAD
+        changed = np.bincount(owner[(a != b) & head], minlength=n)
+        out[:, 0] = np.minimum(changed / np.maximum(np.minimum(sizes - 1, FLAG_HEAD), 1) * 4, 1.0)
+    else:  # a conversion changed lengths somewhere: compare unit by unit
+        out[:, 0] = [_changed_share(w[:FLAG_HEAD], sw[:FLAG_HEAD]) for w, sw in zip(windows, simple_windows)]
+    short = strip_pinyin("\n".join(sw[:MARKER_CHARS] if len(s) <= MARKER_CHARS * 2 else ""
+                                   for s, sw in zip(stripped, simple_windows)))
+    heads = short.split("\n")
+    if len(heads) == n:
+        marker_starts = _joined(heads)[1]
+        out[:, 1] = _per_text(_APPENDIX_MARKER_M, short, marker_starts) > 0
+        out[:, 2] = _per_text(_LIST_MARKER_HEADING_M, short, marker_starts) > 0
+    out[:, 3] = _per_text(_EDITOR_NOTE_M, simple, starts) > 0
+    rows = [k for k, s in enumerate(stripped) if len(s) <= SALUTATION_CHARS and s[-1:] in (":", "：")]
+    if rows:
+        out[rows, 4] = [SALUTATION.search(simple_windows[k]) is not None for k in rows]
     return out
 
 

@@ -114,3 +114,35 @@ def test_word_columns_are_crc32_of_each_heads_words():
     expected = [(k, zlib.crc32(("w\x00" + w).encode("utf-8")) % SETTINGS.n_features)
                 for k, head in enumerate(heads) for w in cut(head) if len(w) > 1 or "\u3400" <= w <= "\u9fff"]
     assert list(zip(rows.tolist(), cols.tolist())) == expected
+
+
+def _page_column(lines, name):
+    _, docs = featurize([lines], SETTINGS)
+    return docs[0].dense[:, dense_names(SETTINGS).index(name)].tolist()
+
+
+def test_units_above_the_opening_salutation_are_marked_and_paragraphs_among_them_too():
+    lead = "　　安全生产是经济社会发展的基础，各地要把安全发展理念落实到每一个环节，坚决防范重大事故发生。"
+    lines = ["首页 > 讲话稿", lead, "在全市安全生产会议上的讲话", "同志們：", "　　今天召开会议。",
+             "　　一要压实责任。", "　　二要加强检查。", "　　三要抓好落实。", "　　四要严格考核。"]
+    assert _page_column(lines, "before_salutation") == [1, 1, 1] + [0] * 6
+    assert _page_column(lines, "before_salutation_long") == [0, 1, 0] + [0] * 6
+
+
+def test_a_salutation_late_in_the_page_does_not_open_the_document():
+    lines = ["首页", "工作总结", "　　一年来，我们完成了各项任务。", "　　二是加强学习。", "　　三是改进作风。",
+             "　　四是狠抓落实。", "各位领导：", "　　以上是我的总结。"]
+    assert _page_column(lines, "before_salutation") == [0] * 8
+
+
+def test_a_page_title_over_the_documents_own_title_is_marked_on_both():
+    lines = ["首页 > 文学百科", "校长在本科生毕业典礼上讲话", "时间：2020-09-22 来源：本站", "校长在本科生毕业典礼上的讲话",
+             "各位老师：", "　　对一所大学来说，每年的这个季节，既是收获的季节，也是别离的季节。"]
+    assert _page_column(lines, "like_title_below") == [0, 1, 0, 0, 0, 0]
+    assert _page_column(lines, "like_title_above") == [0, 0, 0, 1, 0, 0]
+
+
+def test_unlike_or_distant_titles_are_not_marked():
+    lines = ["校长在本科生毕业典礼上的讲话", "一、明确目标", "二、强化责任", "三、狠抓落实", "四、加强考核",
+             "校长在本科生毕业典礼上的讲话"]
+    assert _page_column(lines, "like_title_below") == [0] * 6
