@@ -476,8 +476,8 @@ main()
 
 @pytest.fixture(scope="module")
 def big_dir(tmp_path_factory, tiny_model) -> tuple[Path, dict[str, str]]:
-    """600 pages of one site, and the output files of a full run over them."""
-    pages = write_pages(tmp_path_factory.mktemp("big") / "pages", {f"p{k:03d}.txt": variant(k) for k in range(600)})
+    """1,500 pages of one site, and the output files of a full run over them."""
+    pages = write_pages(tmp_path_factory.mktemp("big") / "pages", {f"p{k:03d}.txt": variant(k) for k in range(1500)})
     out = pages.parent / "full"
     assert invoke("filter", pages, "-o", out, "--model", tiny_model).exit_code == 0
     return pages, outputs(out)
