@@ -22,7 +22,7 @@ from .lexical import END, GAP, START, _windows, _words, hashed_entries, window  
 from .normalize import strip_pinyin, to_simplified
 from .segment import KINDS, SPAM_TERMS, Unit, units
 
-FEATURE_VERSION = 4
+FEATURE_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -308,7 +308,8 @@ SEGMENT_NAMES = ["seg_fragment", "seg_first", "seg_middle", "seg_last", "seg_lin
 # elsewhere on the page, and lines that recur in other documents filtered together.
 PAGE_NAMES = ["after_appendix_marker", "after_list_marker", "text_elsewhere_in_doc",
               "repeat_docs_any", "repeat_docs_log", "repeat_docs_long", "editor_note",
-              "before_salutation", "before_salutation_long", "like_title_below", "like_title_above"]
+              "before_salutation", "before_salutation_long", "like_title_below", "like_title_above",
+              "part_heading", "part_heading_before_text"]
 # A site's editorial note about the document ("下面是小编为大家整理的……仅供参考"), anywhere in the unit.
 EDITOR_NOTE = re.compile(
     r"小编|仅供参考|仅供大家参考|欢迎阅读|欢迎借鉴|希望对(?:你|您|大家)有所帮助|一起来看看吧|一起来看看|让我们一起|"
@@ -336,6 +337,13 @@ SALUTATION = re.compile(
     r"家长们|小朋友们|员工们|伙伴们|职工们|会员们|校友们"
 )
 SALUTATION_CHARS = 40
+# The heading of one document of a collection page ("…致辞 篇1", "篇一：…", "【第二篇】…"): body
+# when text follows it, chrome in a table of contents (where another heading follows).
+_PART = r"[0-9一二三四五六七八九十]{1,3}"
+PART_HEADING = re.compile(
+    rf"篇\s*[(（【\[]?{_PART}[)）】\]]?$|^\W{{0,2}}(?:第{_PART}篇|篇{_PART})(?:\W|$)"
+)
+PART_CHARS = 60
 # Only a salutation in the first half of a page's units opens its document.
 SALUTATION_WITHIN = 0.5
 # A unit above the salutation this long is a paragraph, not a title or an occasion line.
@@ -457,7 +465,16 @@ def _page(pages: _Pages, stripped: list[str], lengths: np.ndarray, repeats: np.n
         rep > 0, np.log1p(rep) / 4, (rep > 0) & (lengths >= 10), text[:, 3],
         *_before_salutation(pages, text[:, 4], lengths),
         [flag for below, _ in like for flag in below], [flag for _, above in like for flag in above],
+        text[:, 5], _before_text(pages, text[:, 5], text[:, 4], lengths),
     ]).astype(float)
+
+
+def _before_text(pages: _Pages, flags: np.ndarray, salutation: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Flagged units whose next unit on the page is a salutation or a paragraph."""
+    following = np.zeros(len(flags), dtype=bool)
+    following[:-1] = (salutation[1:] > 0) | (lengths[1:] >= LEAD_CHARS)
+    following &= pages.order < pages.sizes[pages.page] - 1  # the next unit is on the same page
+    return (flags > 0) & following
 
 
 def _before_salutation(pages: _Pages, salutation: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -471,10 +488,10 @@ def _before_salutation(pages: _Pages, salutation: np.ndarray, lengths: np.ndarra
 
 def _unit_text(stripped: list[str]) -> np.ndarray:
     """Per unit (text stripped), for a whole batch: traditional share, appendix marker, list
-    heading, editorial note, salutation. The units' windows are simplified in one call, and each
+    heading, editorial note, salutation, part heading. The units' windows are simplified in one call, and each
     pattern runs once over the joined simplified texts."""
     n = len(stripped)
-    out = np.zeros((n, 5))
+    out = np.zeros((n, 6))
     cap = EDITOR_HEAD + EDITOR_TAIL
     windows = [s if len(s) <= cap else s[:EDITOR_HEAD] + " " + s[-EDITOR_TAIL:] for s in stripped]
     joined, starts = _joined(windows)
@@ -505,6 +522,9 @@ def _unit_text(stripped: list[str]) -> np.ndarray:
     rows = [k for k, s in enumerate(stripped) if len(s) <= SALUTATION_CHARS and s[-1:] in (":", "：")]
     if rows:
         out[rows, 4] = [SALUTATION.search(simple_windows[k]) is not None for k in rows]
+    rows = [k for k, s in enumerate(stripped) if len(s) <= PART_CHARS and "篇" in s]
+    if rows:
+        out[rows, 5] = [PART_HEADING.search(simple_windows[k]) is not None for k in rows]
     return out
 
 

@@ -146,3 +146,21 @@ def test_unlike_or_distant_titles_are_not_marked():
     lines = ["校长在本科生毕业典礼上的讲话", "一、明确目标", "二、强化责任", "三、狠抓落实", "四、加强考核",
              "校长在本科生毕业典礼上的讲话"]
     assert _page_column(lines, "like_title_below") == [0] * 6
+
+
+def test_a_collection_part_heading_before_its_text_is_marked_and_one_in_a_contents_list_is_not():
+    lines = ["年终总结（通用3篇）", "篇一：车间主任年终总结", "篇二：财务科长年终总结", "【篇三】班组长年终总结",
+             "年终总结 篇1", "各位领导：",
+             "　　一年来，在公司的领导下，我带领车间全体员工完成了全年生产任务，产量比去年增长一成。",
+             "第二篇 财务科长年终总结",
+             "　　今年财务科围绕预算管理、成本控制和资金安全三件事开展工作，年初确定的各项指标全部完成。"]
+    # "【篇三】" is cut from the title it is glued to: a unit of its own.
+    assert _page_column(lines, "part_heading") == [0, 1, 1, 1, 0, 1, 0, 0, 1, 0]
+    assert _page_column(lines, "part_heading_before_text") == [0, 0, 0, 0, 0, 1, 0, 0, 1, 0]
+
+
+def test_a_part_heading_at_the_end_of_a_page_has_no_text_after_it():
+    pages = [["通知（精选2篇）", "篇一"], ["　　各单位要认真做好防汛准备，落实责任，确保安全度汛，发现险情及时报告处置。"]]
+    _, docs = featurize(pages, SETTINGS)
+    column = dense_names(SETTINGS).index("part_heading_before_text")
+    assert docs[0].dense[:, column].tolist() == [0, 0]
