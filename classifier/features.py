@@ -22,7 +22,7 @@ from .lexical import END, GAP, START, _windows, _words, hashed_entries, window  
 from .normalize import strip_pinyin, to_simplified
 from .segment import KINDS, SPAM_TERMS, Unit, units
 
-FEATURE_VERSION = 5
+FEATURE_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,7 @@ SEGMENT_NAMES = ["seg_fragment", "seg_first", "seg_middle", "seg_last", "seg_lin
 PAGE_NAMES = ["after_appendix_marker", "after_list_marker", "text_elsewhere_in_doc",
               "repeat_docs_any", "repeat_docs_log", "repeat_docs_long", "editor_note",
               "before_salutation", "before_salutation_long", "like_title_below", "like_title_above",
-              "part_heading", "part_heading_before_text"]
+              "part_heading", "part_heading_before_text", "copied_below"]
 # A site's editorial note about the document ("下面是小编为大家整理的……仅供参考"), anywhere in the unit.
 EDITOR_NOTE = re.compile(
     r"小编|仅供参考|仅供大家参考|欢迎阅读|欢迎借鉴|希望对(?:你|您|大家)有所帮助|一起来看看吧|一起来看看|让我们一起|"
@@ -438,6 +438,32 @@ def _like_titles(stripped: list[str]) -> tuple[list[bool], list[bool]]:
     return below, above
 
 
+# A site's preview of the document above it: the document's opening words copied (title and
+# first sentences run together, cut off, often after a label such as 简介：). Read for long
+# units among a page's first units: whether their opening words stand again in the text below.
+COPY_CHARS = 40
+COPY_KEY = 24
+COPY_UNITS = 30
+COPY_READ = 3000
+_COPY_LABEL = re.compile(r"^[^\s:：。，,]{1,6}[:：]")
+_SPACE = re.compile(r"\s+")
+
+
+def _copied_below(stripped: list[str]) -> list[bool]:
+    """Per unit of a page: whether a long unit near the top has its opening words (whitespace
+    and a short label removed) again in the units below it."""
+    out = [False] * len(stripped)
+    heads = [k for k, s in enumerate(stripped[:COPY_UNITS]) if len(s) >= COPY_CHARS]
+    if not heads:
+        return out
+    squeezed = [_SPACE.sub("", s[:COPY_READ]) for s in stripped[: COPY_UNITS + 20]]
+    for k in heads:
+        key = _COPY_LABEL.sub("", squeezed[k])[:COPY_KEY]
+        below = "".join(squeezed[k + 1 :])[: COPY_READ + len(squeezed[k])]
+        out[k] = len(key) == COPY_KEY and key in below
+    return out
+
+
 def _segments(pages: _Pages) -> np.ndarray:
     out = np.zeros((len(pages.units), len(SEGMENT_NAMES)))
     line, _, _, kind, part, parts = pages.columns.T
@@ -466,6 +492,7 @@ def _page(pages: _Pages, stripped: list[str], lengths: np.ndarray, repeats: np.n
         *_before_salutation(pages, text[:, 4], lengths),
         [flag for below, _ in like for flag in below], [flag for _, above in like for flag in above],
         text[:, 5], _before_text(pages, text[:, 5], text[:, 4], lengths),
+        [flag for a, b in pages.slices() for flag in _copied_below(stripped[a:b])],
     ]).astype(float)
 
 

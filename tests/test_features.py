@@ -164,3 +164,18 @@ def test_a_part_heading_at_the_end_of_a_page_has_no_text_after_it():
     _, docs = featurize(pages, SETTINGS)
     column = dense_names(SETTINGS).index("part_heading_before_text")
     assert docs[0].dense[:, column].tolist() == [0, 0]
+
+
+def test_a_preview_that_copies_the_documents_opening_is_marked_and_the_document_is_not():
+    opening = "　　今年以来，我们坚持稳中求进工作总基调，统筹推进各项工作，全县经济运行总体平稳、稳中有进。"
+    preview = "简介：2024年上半年工作总结 今年以来，我们坚持稳中求进工作总基调，统筹推进各项工作，全县经济运行…"
+    lines = ["首页 > 工作总结", preview, "2024年上半年工作总结", opening,
+             "　　一是项目建设加快推进。全年安排重点项目一百二十个，已开工一百零五个。"]
+    assert _page_column(lines, "copied_below") == [0, 1, 0, 0, 0]
+
+
+def test_a_paragraph_that_does_not_stand_again_below_is_not_a_preview():
+    lines = ["首页", "　　今年以来，我们坚持稳中求进工作总基调，统筹推进各项工作，全县经济运行总体平稳、稳中有进。",
+             "　　一是项目建设加快推进。全年安排重点项目一百二十个，已开工一百零五个，完成投资超过年度计划。",
+             "　　今年以来，我们坚持"]
+    assert _page_column(lines, "copied_below") == [0, 0, 0, 0]
