@@ -172,9 +172,9 @@ def train(
     alpha: Annotated[float, typer.Option(help="Regularization strength of the line model.")] = DEFAULT_ALPHA,
 ) -> None:
     """Train a model on labeled pages, print cross-validated scores (folds grouped by site), save it."""
-    from .evaluation import format_report
+    from .evaluation import format_pattern_report, format_report, score, score_by_pattern
     from .features import FeatureSettings
-    from .training import TrainingSet, cross_validate, fit, training_meta
+    from .training import TrainingSet, by_site, fit, format_site_report, held_out, training_meta
 
     if not labeled_dir.exists():
         err(f"error: {labeled_dir}: no such file or directory")
@@ -191,16 +191,19 @@ def train(
     data = TrainingSet.build(docs, settings)
     typer.echo(f"{len(docs)} documents from {len({d.site for d in docs})} sites "
                f"(and {len(data.docs) - len(docs)} truncated views of them), {data.X.shape[0]} lines with text")
-    report = None
+    report = patterns = sites = None
     if folds >= 2:
         try:
-            report = cross_validate(data, settings, folds, alpha=alpha)
+            pages, predictions = held_out(data, settings, folds, alpha=alpha)
         except ValueError as exc:
             err(f"error: {exc}")
             raise typer.Exit(2) from None
+        report, patterns, sites = score(pages, predictions), score_by_pattern(pages, predictions), by_site(pages, predictions)
         typer.echo(format_report(report, f"cross-validation, {folds} folds grouped by site:"))
+        typer.echo("\n" + format_pattern_report(patterns))
+        typer.echo("\n" + format_site_report(sites))
     labeler = fit(data, range(len(data.docs)), settings, alpha=alpha)
-    artifacts.save(labeler, output, training_meta(docs, str(labeled_dir), report, folds))
+    artifacts.save(labeler, output, training_meta(docs, str(labeled_dir), report, folds, patterns, sites))
     typer.echo(f"model written to {output}")
 
 

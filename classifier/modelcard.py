@@ -41,6 +41,12 @@ def describe(meta: dict, directory: str) -> str:
         out.append(f"cross-val    {cv.get('folds', '?')} folds grouped by {cv.get('grouped_by', '?')}: {classes}")
         out.append(f"             body characters P {_score(chars.get('precision'))}, R {_score(chars.get('recall'))}, "
                    f"F1 {_score(chars.get('f1'))}; junk removed {_score(chars.get('junk_removed'))}")
+        for name, s in (cv.get("patterns") or {}).items():
+            out.append(f"  pattern    {name}: {_n(s.get('pages', '?'))} pages, character F1 {_score(s.get('char_f1'))}, "
+                       f"junk removed {_score(s.get('junk_removed'))}")
+        for s in cv.get("weakest_sites") or []:
+            out.append(f"  weak site  {s.get('site', '?')}: {_n(s.get('pages', '?'))} pages, character F1 "
+                       f"{_score(s.get('char_f1'))}, junk removed {_score(s.get('junk_removed'))}")
     else:
         out.append("cross-val    not run (trained with --folds 0)")
     versions = meta.get("versions") or {}

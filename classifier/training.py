@@ -172,7 +172,13 @@ def site_folds(docs: list[Document], folds: int) -> list[list[int]]:
 
 def cross_validate(data: TrainingSet, settings: FeatureSettings, folds: int = DEFAULT_FOLDS,
                    alpha: float = DEFAULT_ALPHA, transition_weight: float = TRANSITION_WEIGHT) -> Report:
-    """Held-out predictions for every page, each from a model that never saw its site."""
+    """Scores of held-out predictions for every page, each from a model that never saw its site."""
+    return score(*held_out(data, settings, folds, alpha, transition_weight))
+
+
+def held_out(data: TrainingSet, settings: FeatureSettings, folds: int = DEFAULT_FOLDS,
+             alpha: float = DEFAULT_ALPHA, transition_weight: float = TRANSITION_WEIGHT) -> tuple[list[Document], list]:
+    """The original pages and, for each, the labels of a model trained without its site."""
     pages = data.docs[: data.originals]
     predictions: list = [None] * len(pages)
     for test in site_folds(pages, folds):
@@ -184,11 +190,45 @@ def cross_validate(data: TrainingSet, settings: FeatureSettings, folds: int = DE
         feats = [data.features[k] for k in test]
         for k, labels in zip(test, labeler.label_features([data.docs[k].lines for k in test], X, feats)):
             predictions[k] = labels
-    return score(pages, predictions)
+    return pages, predictions
 
 
-def report_summary(report: Report, folds: int) -> dict:
+WEAKEST_SITES = 5
+
+
+def by_site(pages: list[Document], predictions: list) -> list[tuple[str, Report]]:
+    """Scores of each site's pages, weakest first (character F1, then junk removed)."""
+    groups: dict[str, list[int]] = {}
+    for k, doc in enumerate(pages):
+        groups.setdefault(doc.site, []).append(k)
+    reports = [(site, score([pages[k] for k in ks], [predictions[k] for k in ks])) for site, ks in groups.items()]
+    return sorted(reports, key=lambda item: (item[1].chars.f1, item[1].chars.junk_removed, item[0]))
+
+
+def format_site_report(sites: list[tuple[str, Report]], limit: int = WEAKEST_SITES) -> str:
+    rows = [f"weakest sites (of {len(sites)}):",
+            f"{'site':<26} {'pages':>5} {'char P':>7} {'char R':>7} {'char F1':>7} {'junk':>6} {'body F1':>7}"]
+    for site, r in sites[:limit]:
+        c = r.chars
+        rows.append(f"{site:<26} {r.documents:>5} {c.precision:>7.3f} {c.recall:>7.3f} {c.f1:>7.3f} "
+                    f"{c.junk_removed:>6.3f} {r.per_class()['body'][2]:>7.3f}")
+    return "\n".join(rows)
+
+
+def _brief(report: Report) -> dict:
     c = report.chars
+    return {"pages": report.documents, "char_f1": round(c.f1, 4), "junk_removed": round(c.junk_removed, 4),
+            "body_f1": round(report.per_class()["body"][2], 4), "spam_kept": report.spam_kept}
+
+
+def report_summary(report: Report, folds: int, patterns: dict[str, Report] | None = None,
+                   sites: list[tuple[str, Report]] | None = None) -> dict:
+    c = report.chars
+    extra = {}
+    if patterns is not None:
+        extra["patterns"] = {name: _brief(r) for name, r in patterns.items()}
+    if sites is not None:
+        extra["weakest_sites"] = [{"site": site, **_brief(r)} for site, r in sites[:WEAKEST_SITES]]
     return {
         "folds": folds,
         "grouped_by": "site",
@@ -197,10 +237,12 @@ def report_summary(report: Report, folds: int) -> dict:
                       for label, (p, r, f, n) in report.per_class().items()},
         "body_chars": {"precision": round(c.precision, 4), "recall": round(c.recall, 4), "f1": round(c.f1, 4),
                        "junk_removed": round(c.junk_removed, 4)},
+        **extra,
     }
 
 
-def training_meta(docs: list[Document], source: str, report: Report | None, folds: int) -> dict:
+def training_meta(docs: list[Document], source: str, report: Report | None, folds: int,
+                  patterns: dict[str, Report] | None = None, sites: list[tuple[str, Report]] | None = None) -> dict:
     return {
         "training": {
             "source": source,
@@ -209,5 +251,5 @@ def training_meta(docs: list[Document], source: str, report: Report | None, fold
             "lines": sum(1 for d in docs for label in d.labels if label),
             "sha256": corpus_hash(docs),
         },
-        "cv": report_summary(report, folds) if report else None,
+        "cv": report_summary(report, folds, patterns, sites) if report else None,
     }

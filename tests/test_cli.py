@@ -92,6 +92,15 @@ def test_train_writes_model_and_prints_cv(corpus_dir, tmp_path):
     meta = json.loads((out / "meta.json").read_text())
     assert meta["cv"]["grouped_by"] == "site" and meta["training"]["documents"] == 20
     assert len(meta["training"]["sha256"]) == 64
+    # Held-out scores per pattern and the weakest sites, printed and kept in the model card.
+    assert "per pattern (pages showing it):" in result.stdout and "weakest sites (of " in result.stdout
+    patterns, weakest = meta["cv"]["patterns"], meta["cv"]["weakest_sites"]
+    assert patterns and all(0 <= s["char_f1"] <= 1 and s["pages"] >= 1 for s in patterns.values())
+    assert sum(s["pages"] for s in weakest) <= 20 and [s["char_f1"] for s in weakest] == sorted(s["char_f1"] for s in weakest)
+    for s in weakest:
+        assert f"\n{s['site']} " in result.stdout.split("weakest sites")[1]
+    card = invoke("info", "--model", out)
+    assert card.exit_code == 0 and f"weak site  {weakest[0]['site']}:" in card.stdout
 
 
 def test_train_reports_malformed_files(tmp_path):
