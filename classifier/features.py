@@ -22,7 +22,7 @@ from .lexical import END, GAP, START, _windows, _words, hashed_entries, window  
 from .normalize import strip_pinyin, to_simplified
 from .segment import KINDS, SPAM_TERMS, Unit, units
 
-FEATURE_VERSION = 6
+FEATURE_VERSION = 7
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,11 @@ def test_plain_lines_are_one_segment():
     ("我们要加强领导……(某某网http://www.example.cn省略979字,正式会员可完整阅读)……确保安全。", "notice",
      "……(某某网http://www.example.cn省略979字,正式会员可完整阅读)……"),
     ("标题：在全县大会上的讲话 | 同志们：今天召开会议。", "prefix", "标题：在全县大会上的讲话 |"),
+    # Meta fields after the title go with it; after a bracketed site name or a breadcrumb too.
+    ("【某某网】标题：全县大会讲话 | 作者：办公室 | 日期：2022/6/11 | 同志们：今天召开会议。", "prefix",
+     "标题：全县大会讲话 | 作者：办公室 | 日期：2022/6/11 |"),
+    ("当前位置：首页 > 讲话　标题：全县大会讲话 | 发布：2020-06-08 | 同志们：今天召开会议。", "prefix",
+     "标题：全县大会讲话 | 发布：2020-06-08 |"),
     ("5 S& V `* V' e! a( t( S6 X/ i一说问题，有的同志就不高兴。", "jammer", "5 S& V `* V' e! a( t( S6 X/ i"),
     ("今天，澳门某某娱乐城召开全体教职工大会，部署新学期工作。", "spam", "澳门某某娱乐城"),
     ("p { color: #000000; line-height: 115%; } a:link { so-language: zxx } 我们要加强安全生产工作。", "code",
@@ -85,3 +90,8 @@ def test_segments_tile_the_line(line):
     assert all(a[1] == b[0] for a, b in zip(segments, segments[1:]))
     assert all(end > start for start, end, _ in segments)
     assert "".join(line[s:e] for s, e, _ in segments) == line
+
+
+def test_a_title_word_inside_a_sentence_is_not_a_prefix():
+    line = "今天我演讲的 题目是《青春——奋斗》，希望大家喜欢。"
+    assert pieces(line) == [("text", line)]
