@@ -706,9 +706,12 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
         empty = [DocumentFeatures(us, np.zeros((0, width))) for us in doc_units]
         nothing = np.zeros(0, dtype=np.int64)
         return FeatureRows(nothing, nothing, np.zeros(0), np.zeros((0, width)), settings.n_features), empty
-    base = shallow(texts)
+    # Units whose text recurs in the batch (a site's navigation and footer on each of its pages)
+    # get their text-only features once: shape, flags and hashed n-grams and words.
+    distinct, inverse = _distinct(texts)
+    base = shallow(distinct)[inverse]
     stripped = [t.strip() for t in texts]
-    text = _unit_text(stripped)
+    text = _unit_text([t.strip() for t in distinct])[inverse]
     counts = repeats.observe(doc_texts) if repeats is not None else None
     dense = _context(_Pages.of(documents, doc_units), stripped, base, text,
                      np.concatenate(counts) if counts is not None else None, settings)
@@ -717,4 +720,24 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
         docs.append(DocumentFeatures(us, dense[start : start + len(us)]))
         start += len(us)
     dense = dense * _scales(settings)
-    return FeatureRows(*hashed_entries(texts, settings), dense, settings.n_features), docs
+    entries = hashed_entries(distinct, settings)
+    if len(distinct) < len(texts):
+        entries = _expand(*entries, inverse, len(distinct))
+    return FeatureRows(*entries, dense, settings.n_features), docs
+
+
+def _distinct(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct texts in order of first appearance, and the index of each text among them."""
+    index: dict[str, int] = {}
+    inverse = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts))
+    return list(index), inverse
+
+
+def _expand(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, inverse: np.ndarray,
+            n_distinct: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entries of the distinct texts' rows (sorted by row) given to every row that holds the text."""
+    counts = np.bincount(rows, minlength=n_distinct)
+    first = np.cumsum(counts) - counts
+    per_row = counts[inverse]
+    take = np.arange(int(per_row.sum())) + np.repeat(first[inverse] - (np.cumsum(per_row) - per_row), per_row)
+    return np.repeat(np.arange(len(inverse)), per_row), cols[take], values[take]

@@ -179,3 +179,16 @@ def test_a_paragraph_that_does_not_stand_again_below_is_not_a_preview():
              "　　一是项目建设加快推进。全年安排重点项目一百二十个，已开工一百零五个，完成投资超过年度计划。",
              "　　今年以来，我们坚持"]
     assert _page_column(lines, "copied_below") == [0, 0, 0, 0]
+
+
+def test_recurring_units_get_the_features_they_would_get_alone(monkeypatch):
+    from classifier import features
+
+    nav = ["首页 | 新闻 | 通知", "版权所有 © 2021 京ICP备123号"]
+    pages = [nav[:1] + [f"　　第{k}次会议今天召开，会议研究了有关工作。", "同志们："] + nav[1:] for k in range(5)]
+    assert len(features._distinct([t for p in pages for t in p])[0]) == 8  # nav, footer, salutation, 5 texts
+    shared, _ = feature_rows(pages, SETTINGS)
+    monkeypatch.setattr(features, "_distinct", lambda texts: (list(texts), np.arange(len(texts))))
+    alone, _ = feature_rows(pages, SETTINGS)
+    for name in ("rows", "columns", "values", "dense"):
+        assert np.array_equal(getattr(shared, name), getattr(alone, name)), name
