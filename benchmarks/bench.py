@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import math
 import os
 import random
 import re
@@ -42,7 +43,10 @@ CHINESE_STOPWORDS = frozenset(
 )
 
 
-def build_corpus(target_mb: float, seed: int = 0) -> list[str]:
+def build_corpus(target_mb: float, seed: int = 0, by_site: bool = False) -> list[str]:
+    """Copies of the labeled pages (body sentences reordered) up to `target_mb`: all sites
+    shuffled together, or `by_site`: each site's copies one after another, as a scraping job of
+    one site at a time writes them."""
     sys.path.insert(0, str(ROOT))
     from classifier.corpus import load_labeled
 
@@ -50,17 +54,32 @@ def build_corpus(target_mb: float, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
     out: list[str] = []
     size = 0
-    while size < target_mb * 1e6:
-        rng.shuffle(docs)
+
+    def copy(doc) -> str:
+        lines = []
+        for line, label in zip(doc.lines, doc.labels):
+            if label == "body" and out:  # the first copy stays as written
+                sentences = [s for s in SENTENCE.split(line) if s]
+                rng.shuffle(sentences)
+                line = "".join(sentences)
+            lines.append(line)
+        return "\n".join(lines)
+
+    if by_site:
+        total = sum(len(d.text.encode("utf-8")) for d in docs)
+        rounds = max(1, math.ceil(target_mb * 1e6 / total))
+        sites: dict[str, list] = {}
         for doc in docs:
-            lines = []
-            for line, label in zip(doc.lines, doc.labels):
-                if label == "body" and out:  # the first copy stays as written
-                    sentences = [s for s in SENTENCE.split(line) if s]
-                    rng.shuffle(sentences)
-                    line = "".join(sentences)
-                lines.append(line)
-            text = "\n".join(lines)
+            sites.setdefault(doc.site, []).append(doc)
+        order = [doc for site in sorted(sites) for _ in range(rounds) for doc in sites[site]]
+    else:
+        order = []
+    while size < target_mb * 1e6:
+        if not by_site:
+            rng.shuffle(docs)
+            order = docs
+        for doc in order:
+            text = copy(doc)
             out.append(text)
             size += len(text.encode("utf-8"))
             if size >= target_mb * 1e6:
@@ -137,12 +156,14 @@ def main() -> None:
     parser.add_argument("--long-mb", type=float, default=200.0, help="size of the one-line input, MB (0: skip)")
     parser.add_argument("--jsonl-mb", type=float, default=1000.0, help="size of the JSONL stream, MB (0: skip)")
     parser.add_argument("--jobs", type=int, default=2, help="processes for the parallel run")
+    parser.add_argument("--order", choices=("shuffled", "site"), default="shuffled",
+                        help="pages of all sites shuffled together, or each site's pages one after another")
     args = parser.parse_args()
     cli = [sys.executable, "-m", "classifier", "filter"]
     with tempfile.TemporaryDirectory() as tmp:
         corpus_dir = Path(tmp) / "pages"
         corpus_dir.mkdir()
-        pages = build_corpus(args.mb)
+        pages = build_corpus(args.mb, by_site=args.order == "site")
         for k, page in enumerate(pages):  # one file per page, as scraping jobs write them
             (corpus_dir / f"{k:06d}.txt").write_text(page, encoding="utf-8")
         mb = sum(len(p.encode("utf-8")) for p in pages) / 1e6
@@ -173,7 +194,8 @@ def main() -> None:
             stream = run(cli + ["--jsonl", str(jsonl_path), "--quiet"]) + (written / 1e6,)
         speeds = baselines(pages, args.sample_mb)
     ours = mb / one_s
-    print(f"corpus: {mb:.1f} MB, {len(pages)} pages (labeled/ shuffled, body sentences reordered per copy)")
+    order = "shuffled" if args.order == "shuffled" else "in site order"
+    print(f"corpus: {mb:.1f} MB, {len(pages)} pages (labeled/ {order}, body sentences reordered per copy)")
     print(f"classifier filter, 1 process    {ours:8.2f} MB/s  {len(pages) / one_s:8.0f} docs/s  peak {one_mem} MB")
     print(f"classifier filter, --jobs {args.jobs}     {mb / par_s:8.2f} MB/s  = {one_s / par_s:.2f} x one process")
     print(f"start-up + one 5 KB page        {start_s:8.2f} s")
