@@ -55,6 +55,11 @@ _PER_CHAR_BLOCKS = [
 ]
 
 
+def _hangul(char: str) -> bool:
+    """Conjoining jamo and syllables: NFKC composes them with the characters around them."""
+    return 0x1100 <= ord(char) <= 0x11FF or 0xA960 <= ord(char) <= 0xA97F or 0xAC00 <= ord(char) <= 0xD7FF
+
+
 # CJK unified ideographs: NFKC leaves each as it is.
 _IDEOGRAPHS = (0x3400, 0x9FFF)
 
@@ -74,8 +79,8 @@ def _nfkc_table() -> tuple[np.ndarray, np.ndarray, re.Pattern | None, dict[str, 
             continue
         char = chr(c)
         form = unicodedata.normalize("NFKC", char)
-        if unicodedata.combining(char) or any(unicodedata.combining(f) for f in form):
-            risky[c] = True
+        if unicodedata.combining(char) or any(unicodedata.combining(f) or _hangul(f) for f in form):
+            risky[c] = True  # a mark, or Hangul jamo and syllables, which compose with their neighbours
         elif len(form) == 1:
             single[c] = ord(form)
         elif form != char:

@@ -27,11 +27,12 @@ def test_lone_surrogates_pass_through_simplification():
     assert to_simplified("當前\ud800位置\udfff") == "当前\ud800位置\udfff"
 
 # Characters that compose, expand, fold or fall outside the table's blocks, mixed with any others.
-_TRICKY = "，。（）ａＡ…①㈠㎡ϐ\u3099\u309bか한ㄱㅏa\u0304\u0301\u0345ﬁ\ufffd\U0001d400中\n "
+_TRICKY = "，。（）ａＡ…①㈠㎡ϐ\u3099\u309bか한ㄱㅏ\uffa1\uffc2\u326e\uffa3a\u0304\u0301\u0345ﬁ\ufffd\U0001d400中\n "
 
 
 @given(st.lists(st.one_of(st.sampled_from(_TRICKY), st.characters(blacklist_categories=("Cs",))), max_size=40))
 @example(list("ㄱㅏ\nか\u3099…①"))
+@example(list("\uffa1\uffc2\u326e\uffa3ﾡ"))  # half-width and circled Hangul map to jamo that compose
 def test_nfkc_by_table_equals_unicodedata(chars):
     text = "".join(chars)
     assert nfkc(text) == unicodedata.normalize("NFKC", text)
