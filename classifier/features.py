@@ -22,7 +22,7 @@ from .lexical import END, GAP, START, _windows, _words, hashed_entries, window  
 from .normalize import strip_pinyin, to_simplified
 from .segment import KINDS, SPAM_TERMS, Unit, units
 
-FEATURE_VERSION = 7
+FEATURE_VERSION = 8
 
 
 @dataclass(frozen=True)
@@ -329,12 +329,13 @@ MARKER_CHARS = 30
 # The same, for many texts joined by newlines: one scan, no match across texts.
 _APPENDIX_MARKER_M, _LIST_MARKER_HEADING_M = (
     re.compile(p.pattern.replace(r"^\W{0,3}", r"^[^\w\n]{0,3}"), re.MULTILINE) for p in (APPENDIX_MARKER, LIST_MARKER_HEADING))
-# A document's salutation ("同志们：", "尊敬的各位来宾："): a short unit that ends with a colon
-# and names whom it addresses. What stands above it, but the title and the lines that name the
-# occasion, is usually the site's (its lead, its navigation).
+# A document's salutation ("同志们：", "尊敬的各位来宾："): a short unit that ends with whom it
+# addresses and a colon (not a heading such as "大家都在看：" or "领导讲话："). What stands above
+# it, but the title and the lines that name the occasion, is usually the site's (its lead, its
+# navigation).
 SALUTATION = re.compile(
-    r"同志|各位|尊敬的|亲爱的|大家|朋友们|老师们|同学们|女士们|先生们|来宾|领导|战友们|乡亲们|代表们|"
-    r"家长们|小朋友们|员工们|伙伴们|职工们|会员们|校友们"
+    r"(?:同志|领导|来宾|嘉宾|同事|朋友|老师|同学|女士|先生|战友|乡亲|代表|家长|小朋友|员工|伙伴|职工|会员|校友|评委|"
+    r"委员|同仁|干部|党员|青年|团员|队员|师生|各位|大家)们?[^\S\n]*[:：]$"
 )
 SALUTATION_CHARS = 40
 # The heading of one document of a collection page ("…致辞 篇1", "篇一：…", "【第二篇】…"): body

@@ -40,9 +40,10 @@ _TITLE_WORD = r"(?:标题|文章标题|本文标题|题目|篇名|文档标题|�
 # Meta fields that follow the title in the same prefix ("标题：… | 作者：… | 日期：… |").
 _META_FIELD = r"(?:作者|日期|时间|发布时间|发布日期|更新时间|来源|分类|栏目|类别|浏览|阅读|点击|字数|上传者?|发布者?|编辑)"
 _PREFIX = (
-    # At the start of the line, or after a bracketed site name or a breadcrumb (then with its colon).
-    rf"(?:^[^\S\n]*【?{_TITLE_WORD}】?[^\S\n]*[:：]?|(?<=[】\]\s\u3000]){_TITLE_WORD}[^\S\n]*[:：])"
-    r"[^|｜\n]{1,100}?[^\S\n]*(?:[|｜]|——|--)"
+    # At the start of the line (ended by a bar or a dash), or after a bracketed site name or a
+    # space ending a breadcrumb (then with its colon, and ended by a bar: not a sentence's dash).
+    rf"(?:^[^\S\n]*【?{_TITLE_WORD}】?[^\S\n]*[:：]?[^|｜\n]{{1,100}}?[^\S\n]*(?:[|｜]|——|--)"
+    rf"|(?<=[】\]\s]){_TITLE_WORD}[^\S\n]*[:：][^|｜\n]{{1,100}}?[^\S\n]*[|｜])"
     rf"(?:[^\S\n]*{_META_FIELD}[^\S\n]*[:：][^|｜\n]{{0,40}}?[^\S\n]*[|｜])*"
     r"|^[^\S\n]*[\[【][^\[\]【】\n]{1,30}[\]】](?=\S)"
 )

@@ -3,6 +3,7 @@ import zlib
 import numpy as np
 
 from classifier.features import (
+    LEAD_CHARS,
     SHALLOW_NAMES,
     FeatureSettings,
     _words,
@@ -129,6 +130,13 @@ def test_units_above_the_opening_salutation_are_marked_and_paragraphs_among_them
     assert _page_column(lines, "before_salutation_long") == [0, 1, 0] + [0] * 6
 
 
+def test_a_colon_heading_that_names_no_addressee_is_no_salutation():
+    paragraph = "　　各乡镇、各部门要立即组织力量，对辖区内的河道、水库和地质灾害隐患点开展拉网式排查，确保安全度汛。"
+    lines = ["首页 > 通知", "关于做好防汛工作的通知", paragraph, "大家都在看：", "领导讲话：", "各位领导：",
+             "　　一年来的工作。", "　　二是加强学习。", "　　三是改进作风。", "　　四是狠抓落实。", "　　五是严守纪律。"]
+    assert _page_column(lines, "before_salutation") == [1] * 5 + [0] * 6
+
+
 def test_a_salutation_late_in_the_page_does_not_open_the_document():
     lines = ["首页", "工作总结", "　　一年来，我们完成了各项任务。", "　　二是加强学习。", "　　三是改进作风。",
              "　　四是狠抓落实。", "各位领导：", "　　以上是我的总结。"]
@@ -160,7 +168,9 @@ def test_a_collection_part_heading_before_its_text_is_marked_and_one_in_a_conten
 
 
 def test_a_part_heading_at_the_end_of_a_page_has_no_text_after_it():
-    pages = [["通知（精选2篇）", "篇一"], ["　　各单位要认真做好防汛准备，落实责任，确保安全度汛，发现险情及时报告处置。"]]
+    text = "　　各单位要认真做好防汛准备，落实责任，确保安全度汛，发现险情及时报告处置，汛期结束后报送总结。"
+    pages = [["通知（精选2篇）", "篇一"], [text]]
+    assert len(pages[1][0].strip()) >= LEAD_CHARS  # text that would follow the heading, were it on the same page
     _, docs = featurize(pages, SETTINGS)
     column = dense_names(SETTINGS).index("part_heading_before_text")
     assert docs[0].dense[:, column].tolist() == [0, 0]

@@ -92,6 +92,7 @@ def test_segments_tile_the_line(line):
     assert "".join(line[s:e] for s, e, _ in segments) == line
 
 
-def test_a_title_word_inside_a_sentence_is_not_a_prefix():
-    line = "今天我演讲的 题目是《青春——奋斗》，希望大家喜欢。"
+@pytest.mark.parametrize("line", ["今天我演讲的 题目是《青春——奋斗》，希望大家喜欢。",
+                                  "今天我演讲的 题目：《青春——奋斗的年华》，希望大家喜欢。"])
+def test_a_title_word_inside_a_sentence_is_not_a_prefix(line):
     assert pieces(line) == [("text", line)]
