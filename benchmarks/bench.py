@@ -65,20 +65,18 @@ def build_corpus(target_mb: float, seed: int = 0, by_site: bool = False) -> list
             lines.append(line)
         return "\n".join(lines)
 
-    if by_site:
+    if by_site:  # every site, each as often: the corpus ends a little above the target
         total = sum(len(d.text.encode("utf-8")) for d in docs)
         rounds = max(1, math.ceil(target_mb * 1e6 / total))
         sites: dict[str, list] = {}
         for doc in docs:
             sites.setdefault(doc.site, []).append(doc)
-        order = [doc for site in sorted(sites) for _ in range(rounds) for doc in sites[site]]
-    else:
-        order = []
+        for doc in (doc for site in sorted(sites) for _ in range(rounds) for doc in sites[site]):
+            out.append(copy(doc))
+        return out
     while size < target_mb * 1e6:
-        if not by_site:
-            rng.shuffle(docs)
-            order = docs
-        for doc in order:
+        rng.shuffle(docs)
+        for doc in docs:
             text = copy(doc)
             out.append(text)
             size += len(text.encode("utf-8"))

@@ -182,8 +182,8 @@ def held_out(data: TrainingSet, settings: FeatureSettings, folds: int = DEFAULT_
     pages = data.docs[: data.originals]
     predictions: list = [None] * len(pages)
     for test in site_folds(pages, folds):
-        held_out = {pages[k].site for k in test}
-        train_ids = [k for k, doc in enumerate(data.docs) if doc.site not in held_out]
+        test_sites = {pages[k].site for k in test}
+        train_ids = [k for k, doc in enumerate(data.docs) if doc.site not in test_sites]
         labeler = fit(data, train_ids, settings, alpha, transition_weight)
         rows = np.isin(data.row_doc, test)
         X = data.X[rows]
