@@ -196,20 +196,30 @@ def patterns(doc: Document) -> set[str]:
     return found
 
 
-def score_by_pattern(docs: list[Document], predictions: list[list[LineLabel]]) -> dict[str, Report]:
+def score_groups(docs: list[Document], predictions: list[list[LineLabel]], groups_of) -> dict[str, Report]:
+    """Scores of the pages of each group, by group name; `groups_of(doc)` names a page's groups."""
     groups: dict[str, list[int]] = {}
     for k, doc in enumerate(docs):
-        for name in patterns(doc):
+        for name in groups_of(doc):
             groups.setdefault(name, []).append(k)
     return {name: score([docs[k] for k in ks], [predictions[k] for k in ks]) for name, ks in sorted(groups.items())}
 
 
-def format_pattern_report(reports: dict[str, Report]) -> str:
-    rows = ["per pattern (pages showing it):",
-            f"{'pattern':<26} {'pages':>5} {'char P':>7} {'char R':>7} {'char F1':>7} {'junk':>6} "
+def score_by_pattern(docs: list[Document], predictions: list[list[LineLabel]]) -> dict[str, Report]:
+    return score_groups(docs, predictions, patterns)
+
+
+def format_group_report(title: str, column: str, reports: dict[str, Report]) -> str:
+    """A table of the groups' scores, one row per group in the order given."""
+    rows = [title,
+            f"{column:<26} {'pages':>5} {'char P':>7} {'char R':>7} {'char F1':>7} {'junk':>6} "
             f"{'body F1':>7} {'spam kept':>9}"]
     for name, r in reports.items():
         c = r.chars
         rows.append(f"{name:<26} {r.documents:>5} {c.precision:>7.3f} {c.recall:>7.3f} {c.f1:>7.3f} "
                     f"{c.junk_removed:>6.3f} {r.per_class()['body'][2]:>7.3f} {r.spam_kept:>9}")
     return "\n".join(rows)
+
+
+def format_pattern_report(reports: dict[str, Report]) -> str:
+    return format_group_report("per pattern (pages showing it):", "pattern", reports)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
+from itertools import accumulate
 
 import numpy as np
 
@@ -458,9 +459,10 @@ def _copied_below(stripped: list[str]) -> list[bool]:
     if not heads:
         return out
     squeezed = [_SPACE.sub("", s[:COPY_READ]) for s in stripped[: COPY_UNITS + 20]]
+    joined, starts = "".join(squeezed), [0, *accumulate(map(len, squeezed))]
     for k in heads:
         key = _COPY_LABEL.sub("", squeezed[k])[:COPY_KEY]
-        below = "".join(squeezed[k + 1 :])[: COPY_READ + len(squeezed[k])]
+        below = joined[starts[k + 1] : starts[k + 1] + COPY_READ + len(squeezed[k])]
         out[k] = len(key) == COPY_KEY and key in below
     return out
 
@@ -509,7 +511,7 @@ def _before_salutation(pages: _Pages, salutation: np.ndarray, lengths: np.ndarra
     """Units above the salutation that opens the page's document, and those of them that are
     paragraphs (a lead the site put above the document reads like the document)."""
     size = pages.sizes[pages.page]
-    first = np.minimum.reduceat(np.where(salutation > 0, pages.order, pages.sizes[pages.page]), pages.starts)[pages.page]
+    first = np.minimum.reduceat(np.where(salutation > 0, pages.order, size), pages.starts)[pages.page]
     before = (pages.order < first) & (first <= size * SALUTATION_WITHIN)
     return before, before & (lengths >= LEAD_CHARS)
 

@@ -12,7 +12,7 @@ from scipy import sparse
 from .context import context_features
 from .corpus import LABELS, Document, corpus_hash
 from .decode import STATES, TRANSITION_WEIGHT, fit_transitions, states
-from .evaluation import Report, score
+from .evaluation import Report, format_group_report, score, score_groups
 from .features import DocumentFeatures, FeatureSettings, featurize
 from .filtering import Labeler, unit_lengths
 from .model import DEFAULT_ALPHA, LinearModel
@@ -198,21 +198,12 @@ WEAKEST_SITES = 5
 
 def by_site(pages: list[Document], predictions: list) -> list[tuple[str, Report]]:
     """Scores of each site's pages, weakest first (character F1, then junk removed)."""
-    groups: dict[str, list[int]] = {}
-    for k, doc in enumerate(pages):
-        groups.setdefault(doc.site, []).append(k)
-    reports = [(site, score([pages[k] for k in ks], [predictions[k] for k in ks])) for site, ks in groups.items()]
+    reports = score_groups(pages, predictions, lambda doc: [doc.site]).items()
     return sorted(reports, key=lambda item: (item[1].chars.f1, item[1].chars.junk_removed, item[0]))
 
 
 def format_site_report(sites: list[tuple[str, Report]], limit: int = WEAKEST_SITES) -> str:
-    rows = [f"weakest sites (of {len(sites)}):",
-            f"{'site':<26} {'pages':>5} {'char P':>7} {'char R':>7} {'char F1':>7} {'junk':>6} {'body F1':>7}"]
-    for site, r in sites[:limit]:
-        c = r.chars
-        rows.append(f"{site:<26} {r.documents:>5} {c.precision:>7.3f} {c.recall:>7.3f} {c.f1:>7.3f} "
-                    f"{c.junk_removed:>6.3f} {r.per_class()['body'][2]:>7.3f}")
-    return "\n".join(rows)
+    return format_group_report(f"weakest sites (of {len(sites)}):", "site", dict(sites[:limit]))
 
 
 def _brief(report: Report) -> dict:
