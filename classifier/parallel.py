@@ -215,7 +215,10 @@ class _Workers:
             else:
                 worker.process.join(timeout=POLL)
             if worker.process.is_alive():
-                worker.process.terminate()
+                # SIGKILL, not SIGTERM: a worker forked a moment ago still has the calling
+                # process's SIGTERM handler, which raises inside it and prints a traceback.
+                # Workers write nothing, so there is nothing for them to clean up.
+                worker.process.kill()
             worker.process.join()
 
 
