@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
-from itertools import accumulate
+from itertools import accumulate, chain
 
 import numpy as np
 
@@ -89,7 +89,7 @@ _SCANNED_FLAGS = [
     (re.compile(r"[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.|\.(?i:com|cn|net|org|html?|shtml|aspx?)\b"), "./"),  # URL
     (re.compile(r"@(?<=[\w.-]@)[\w-]+\.[a-z]{2,}", re.IGNORECASE), "@"),  # EMAIL
     (re.compile(ICP.pattern.replace("ICP|", "ICP|icp|Icp|").replace("|copyright|", "|copyright|Copyright|COPYRIGHT|")),
-     None),
+     "Ii备備公版cC©"),  # ICP
     (re.compile(rf"\d(?:\d{{1,3}}{_S}[-/.年]{_S}\d{{1,2}}{_S}[-/.月]{_S}\d|\d?月\d{{1,2}}日|\d{{3}}年)"), "-/.年月"),  # DATE
     (_multiline(TIME), ":"),
 ]
@@ -138,32 +138,44 @@ COUNT_CHARS = 4000
 def _class_counts(texts: list[str]) -> np.ndarray:
     """Per text: counts of CJK, Latin, digit, space, punctuation, sentence-end and comma characters.
 
-    One vectorized pass over all the texts' code points.
+    One vectorized pass over all the texts' code points: one lookup in `_CLASSES` per character.
     """
     codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    fold = codes.copy()
-    full = (fold >= 0xFF01) & (fold <= 0xFF5E)  # full-width ASCII counts as its ASCII letter
-    fold[full] -= 0xFEE0
-    lower = fold | 0x20
-    cjk = ((fold >= 0x3400) & (fold <= 0x9FFF)) | ((fold >= 0xF900) & (fold <= 0xFAFF))
-    latin = (lower >= 0x61) & (lower <= 0x7A)
-    digit = (fold >= 0x30) & (fold <= 0x39)
-    space = np.isin(fold, SPACE_CODES)
-    kind = np.full(len(fold), 4, dtype=np.int64)  # punctuation and everything else
-    kind[cjk], kind[latin], kind[digit], kind[space] = 0, 1, 2, 3
-    sizes = np.array([len(t) for t in texts])
+    classes = _CLASSES[np.minimum(codes, 0x10000)]
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     owner = np.repeat(np.arange(len(texts)), sizes)
     out = np.zeros((len(texts), 7))
-    out[:, :5] = np.bincount(owner * 5 + kind, minlength=len(texts) * 5).reshape(len(texts), 5)
-    marks = np.isin(fold, SENTENCE_END_CODES), np.isin(fold, COMMA_CODES)
-    for j, mask in enumerate(marks, start=5):
-        out[:, j] = np.bincount(owner[mask], minlength=len(texts))
+    out[:, :5] = np.bincount(owner * 5 + (classes & 7), minlength=len(texts) * 5).reshape(len(texts), 5)
+    for j, bit in ((5, _SENTENCE_END_BIT), (6, _COMMA_BIT)):
+        out[:, j] = np.bincount(owner[(classes & bit) != 0], minlength=len(texts))
     return out
 
 
 SPACE_CODES = np.array([ord(c) for c in " \t\u3000\u00a0\u2002\u2003\u200b\ufeff"], dtype=np.uint32)
 SENTENCE_END_CODES = np.array([ord(c) for c in "。!?;…"], dtype=np.uint32)
 COMMA_CODES = np.array([ord(c) for c in ",、，"], dtype=np.uint32)
+_SENTENCE_END_BIT, _COMMA_BIT = 8, 16
+
+
+def _class_table() -> np.ndarray:
+    """Per BMP code point (the last entry stands for every astral one): its class in the low
+    bits (0 CJK, 1 Latin, 2 digit, 3 space, 4 punctuation and everything else) and a bit each
+    for sentence-end and comma marks. Full-width ASCII counts as its ASCII character."""
+    codes = np.arange(0x10001, dtype=np.uint32)
+    fold = np.where((codes >= 0xFF01) & (codes <= 0xFF5E), codes - 0xFEE0, codes)
+    lower = fold | 0x20
+    table = np.full(len(codes), 4, dtype=np.uint8)
+    table[((fold >= 0x3400) & (fold <= 0x9FFF)) | ((fold >= 0xF900) & (fold <= 0xFAFF))] = 0
+    table[(lower >= 0x61) & (lower <= 0x7A)] = 1
+    table[(fold >= 0x30) & (fold <= 0x39)] = 2
+    table[np.isin(fold, SPACE_CODES)] = 3
+    table[0x10000] = 4
+    table[np.isin(fold, SENTENCE_END_CODES)] |= _SENTENCE_END_BIT
+    table[np.isin(fold, COMMA_CODES)] |= _COMMA_BIT
+    return table
+
+
+_CLASSES = _class_table()
 
 
 def _joined(texts: list[str], sizes: np.ndarray | None = None) -> tuple[str, np.ndarray]:
@@ -394,7 +406,7 @@ class _Pages:
         page = np.repeat(np.arange(len(kept)), sizes)
         units = [u for k in kept for u in doc_units[k]]
         return cls([documents[k] for k in kept], units, sizes, starts, page, np.arange(int(sizes.sum())) - starts[page],
-                   np.array(units, dtype=np.int64).reshape(-1, 6))
+                   np.fromiter(chain.from_iterable(units), dtype=np.int64, count=6 * len(units)).reshape(-1, 6))
 
     def slices(self):
         return ((a, a + n) for a, n in zip(self.starts.tolist(), self.sizes.tolist()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -45,12 +46,37 @@ def sketch_keys(documents: list[list[str]], width: int = WIDTH) -> Keys:
         if any("\n" in t for t in texts):
             keys = [key(t) for t in texts]
         else:  # one substitution pass and one encoding of the joined texts: the same keys as `key`, faster
-            joined = DIGITS.sub("0", _SPACES_INLINE.sub("", "\n".join(texts)))
-            keys = joined.encode("utf-8", "surrogatepass").split(b"\n")
+            keys = _squeezed("\n".join(texts)).encode("utf-8", "surrogatepass").split(b"\n")
         slots = np.column_stack([np.fromiter((zlib.crc32(k, seed) for k in keys), dtype=np.int64, count=len(keys))
                                  for seed in SEEDS]) % width
     short = np.array([len(t.strip()) < MIN_CHARS for t in texts], dtype=bool)
     return Keys(slots, short, np.array([len(doc) for doc in documents], dtype=np.int64))
+
+
+@lru_cache(maxsize=1)
+def _char_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per BMP code point: whether `\\d` matches it (a decimal digit), and whether `\\s` does
+    (whitespace) but for the newline."""
+    chars = [chr(c) for c in range(0x10000)]
+    spaces = np.array([c.isspace() for c in chars])
+    spaces[10] = False
+    return np.array([c.isdecimal() for c in chars]), spaces
+
+
+def _squeezed(joined: str) -> str:
+    """`DIGITS.sub("0", _SPACES_INLINE.sub("", joined))`, by table lookups on the code points."""
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not len(codes) or codes.max() > 0xFFFF:  # astral digits and spaces exist: the patterns decide
+        return DIGITS.sub("0", _SPACES_INLINE.sub("", joined))
+    decimal, spaces = _char_tables()
+    codes = codes[~spaces[codes]]
+    digit = decimal[codes]
+    keep = ~digit
+    keep[:1] = True
+    keep[1:] |= ~digit[:-1]  # a digit is kept (as "0") when no digit stands before it
+    out = codes[keep]
+    out[digit[keep]] = ord("0")
+    return out.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 class RepeatCounter:

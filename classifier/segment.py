@@ -88,6 +88,10 @@ _PATTERNS = (
     ("spam", re.compile(_GAMBLING)),
     ("spam", re.compile(_PORN_CHAIN)),
 )
+# The prefix pattern cannot start with a character set (its first branch is anchored, its second
+# looks behind), so `re` would try it at every position. Any match holds one of these characters:
+# it runs only on the lines holding one.
+_PREFIX_LINE_CHARS = re.compile(r"[标题篇名\[【]")
 _NOTICE_LEAD = re.compile(r"(?:…{1,2}|\.{3,6})?[^\S\n]*\Z")
 _GAMBLING_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,4}\Z")
 _JAMMER_AFTER = re.compile(r"[\s\u3400-\u9fff，。]")
@@ -157,7 +161,7 @@ def _scan(text: str) -> list[tuple[int, int, int]]:
     found = []
     for priority, (kind, pattern) in enumerate(_PATTERNS):
         code = KINDS.index(kind)
-        for m in pattern.finditer(text):
+        for m in _prefix_matches(pattern, text) if kind == "prefix" else pattern.finditer(text):
             start, end = m.span()
             if kind == "notice":
                 lead = _NOTICE_LEAD.search(text, max(start - 12, 0), start)
@@ -173,6 +177,19 @@ def _scan(text: str) -> list[tuple[int, int, int]]:
         found.append((m.start(), len(_PATTERNS), m.start(), KINDS.index("tail")))
     found.sort()
     return [(start, end, code) for start, _, end, code in found]
+
+
+def _prefix_matches(pattern: re.Pattern, text: str):
+    """`pattern.finditer(text)` for the prefix pattern, searching only the lines that hold one of
+    `_PREFIX_LINE_CHARS` (none of its matches crosses a line)."""
+    end = -1
+    for m in _PREFIX_LINE_CHARS.finditer(text):
+        if m.start() < end:  # this line was searched already
+            continue
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.start())
+        end = len(text) if end < 0 else end
+        yield from pattern.finditer(text, start, end)
 
 
 def split_line(line: str, found: list[tuple[int, int, int]] | None = None) -> list[tuple[int, int, int]]:

@@ -1,11 +1,14 @@
 import zlib
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.features import (
     LEAD_CHARS,
     SHALLOW_NAMES,
     FeatureSettings,
+    _class_counts,
     _words,
     dense_names,
     feature_rows,
@@ -202,3 +205,33 @@ def test_recurring_units_get_the_features_they_would_get_alone(monkeypatch):
     alone, _ = feature_rows(pages, SETTINGS)
     for name in ("rows", "columns", "values", "dense"):
         assert np.array_equal(getattr(shared, name), getattr(alone, name)), name
+
+
+def _classes_by_hand(text: str) -> list[int]:
+    """Counts of CJK, Latin, digit, space, other, sentence-end and comma characters, one
+    character at a time (full-width ASCII as its ASCII character)."""
+    counts = [0] * 7
+    for char in text:
+        code = ord(char)
+        if 0xFF01 <= code <= 0xFF5E:
+            char = chr(code - 0xFEE0)
+        if "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff":
+            counts[0] += 1
+        elif "a" <= char.lower() <= "z" and char.isascii():
+            counts[1] += 1
+        elif "0" <= char <= "9":
+            counts[2] += 1
+        elif char in " \t\u3000\u00a0\u2002\u2003\u200b\ufeff":
+            counts[3] += 1
+        else:
+            counts[4] += 1
+        counts[5] += char in "。!?;…"
+        counts[6] += char in ",、，"
+    return counts
+
+
+@given(st.lists(st.text(st.one_of(st.sampled_from(list("中文，。、！？；,.!?;…ａＺ１ \t\u3000\u00a0\u200b\ufeff\ufaff\u3400xK9")),
+                                  st.characters(exclude_categories=("Cs",))), max_size=30), min_size=1, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_character_classes_by_table_equal_a_count_by_hand(texts):
+    assert _class_counts(texts).tolist() == [_classes_by_hand(t) for t in texts]

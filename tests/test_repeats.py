@@ -1,7 +1,9 @@
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.features import PAGE_NAMES, FeatureSettings, dense_names, featurize
-from classifier.repeats import RepeatCounter
+from classifier.repeats import _SPACES_INLINE, DIGITS, RepeatCounter, _squeezed
 
 
 def test_counts_other_documents_holding_a_line():
@@ -33,3 +35,15 @@ def test_a_single_page_has_no_repeat_evidence():
     assert np.all(docs[0].dense[:, start : start + 3] == 0)
     _, docs = featurize([lines, ["首页", "正文二。"]], settings, RepeatCounter(width=1 << 10))
     assert docs[0].dense[0, start] == 1 and docs[0].dense[1, start] == 0
+
+
+# Characters where `\d` and `\s` differ from their ASCII meaning, lone surrogates, and an astral digit.
+_FOLD_CHARS = list("0123456789 \t\n\r\x0b\x0c\x1c\x85\u2028\u3000\xa0\u1680\u200b\ufeff\u0660\u0969\uff10\uff19ab中，") + [
+    "\ud800", "\U0001d7ce", "浏览：", "第12页"]
+
+
+@given(st.lists(st.sampled_from(_FOLD_CHARS), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_folding_by_table_equals_the_patterns(chars):
+    text = "".join(chars)
+    assert _squeezed(text) == DIGITS.sub("0", _SPACES_INLINE.sub("", text))

@@ -19,10 +19,10 @@ def test_split_round_trips():
 # --- segments within a line ------------------------------------------------------------------
 
 import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from classifier.segment import KINDS, MAX_SEGMENTS, split_line, units  # noqa: E402
+from classifier.segment import _PATTERNS, KINDS, MAX_SEGMENTS, _prefix_matches, split_line, units  # noqa: E402
 
 
 def pieces(line: str) -> list[tuple[str, str]]:
@@ -96,3 +96,16 @@ def test_segments_tile_the_line(line):
                                   "今天我演讲的 题目：《青春——奋斗的年华》，希望大家喜欢。"])
 def test_a_title_word_inside_a_sentence_is_not_a_prefix(line):
     assert pieces(line) == [("text", line)]
+
+
+_PREFIX_CHARS = list("标题名称篇目文章本【】[]|｜：: \t\u3000\n—-作者日期x同志们。") + ["标题：", "名称：", "篇名", "题目", "——", "\n【标题】", "\u2028"]
+
+
+@given(st.lists(st.sampled_from(_PREFIX_CHARS), max_size=50))
+@example(["x\n", "名称：", "会议纪要 |", "正文"])
+@example(["【某网】", "篇名", "：讲话 |"])
+@settings(max_examples=500, deadline=None)
+def test_the_prefix_pattern_searched_line_by_line_finds_what_a_whole_text_search_finds(chars):
+    text = "".join(chars)
+    pattern = dict(_PATTERNS)["prefix"]
+    assert [m.span() for m in _prefix_matches(pattern, text)] == [m.span() for m in pattern.finditer(text)]
