@@ -98,7 +98,8 @@ def test_a_title_word_inside_a_sentence_is_not_a_prefix(line):
     assert pieces(line) == [("text", line)]
 
 
-_PREFIX_CHARS = list("标题名称篇目文章本【】[]|｜：: \t\u3000\n—-作者日期x同志们。") + ["标题：", "名称：", "篇名", "题目", "——", "\n【标题】", "\u2028"]
+_PREFIX_CHARS = list("标题名称篇目文章本【】[]|｜：: \t\u3000\n—-作者日期x同志们。") + [
+    "标题：", "名称：", "篇名", "题目", "——", "\n【标题】", "\u2028"]
 
 
 @given(st.lists(st.sampled_from(_PREFIX_CHARS), max_size=50))
