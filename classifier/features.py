@@ -19,7 +19,8 @@ from itertools import accumulate, chain
 
 import numpy as np
 
-from .lexical import END, GAP, START, _windows, _words, hashed_entries, window  # noqa: F401 - window, _words: the lexical API
+from .lexical import END, GAP, START, _windows, _words, hashed_entries, ragged_take, window  # noqa: F401 - window, _words: the lexical API
+from .lexical import distinct as _distinct
 from .normalize import strip_pinyin, to_simplified
 from .segment import KINDS, SPAM_TERMS, Unit, units
 
@@ -725,8 +726,9 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
     # get their text-only features once: shape, flags and hashed n-grams and words.
     distinct, inverse = _distinct(texts)
     base = shallow(distinct)[inverse]
-    stripped = [t.strip() for t in texts]
-    text = _unit_text([t.strip() for t in distinct])[inverse]
+    distinct_stripped = [t.strip() for t in distinct]
+    stripped = [distinct_stripped[k] for k in inverse.tolist()]
+    text = _unit_text(distinct_stripped)[inverse]
     counts = repeats.observe(doc_texts) if repeats is not None else None
     dense = _context(_Pages.of(documents, doc_units), stripped, base, text,
                      np.concatenate(counts) if counts is not None else None, settings)
@@ -741,18 +743,8 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
     return FeatureRows(*entries, dense, settings.n_features), docs
 
 
-def _distinct(texts: list[str]) -> tuple[list[str], np.ndarray]:
-    """The distinct texts in order of first appearance, and the index of each text among them."""
-    index: dict[str, int] = {}
-    inverse = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts))
-    return list(index), inverse
-
-
 def _expand(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, inverse: np.ndarray,
             n_distinct: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Entries of the distinct texts' rows (sorted by row) given to every row that holds the text."""
-    counts = np.bincount(rows, minlength=n_distinct)
-    first = np.cumsum(counts) - counts
-    per_row = counts[inverse]
-    take = np.arange(int(per_row.sum())) + np.repeat(first[inverse] - (np.cumsum(per_row) - per_row), per_row)
-    return np.repeat(np.arange(len(inverse)), per_row), cols[take], values[take]
+    expanded, take = ragged_take(np.bincount(rows, minlength=n_distinct), inverse)
+    return expanded, cols[take], values[take]

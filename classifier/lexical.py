@@ -94,9 +94,8 @@ def _words(heads: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.
     character. The distinct heads are cut in one call, and their words hashed with numpy."""
     from .words import cut_joined
 
-    index: dict[str, int] = {}
-    head = np.array([index.setdefault(h, len(index)) for h in heads], dtype=np.int64)
-    joined = "\n".join(index)
+    unique, head = distinct(heads)
+    joined = "\n".join(unique)
     tokens = cut_joined(joined)
     points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     chars = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
@@ -110,11 +109,25 @@ def _words(heads: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.
     offset = np.concatenate([[0], np.cumsum(utf8)])  # byte offset of each character
     data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
     columns = _crc_columns(data, offset[at[word]], offset[at[word] + chars[word]] - offset[at[word]], settings.n_features)
-    counts = np.bincount((np.cumsum(newline) - newline)[word], minlength=len(index))
-    # Each row takes its head's words: a ragged gather of the distinct heads' columns.
-    per_row = counts[head]
-    take = np.arange(int(per_row.sum())) + np.repeat((np.cumsum(counts) - counts)[head] - (np.cumsum(per_row) - per_row), per_row)
-    return np.repeat(np.arange(len(heads)), per_row), columns[take]
+    counts = np.bincount((np.cumsum(newline) - newline)[word], minlength=len(unique))
+    rows, take = ragged_take(counts, head)  # each row takes its head's words
+    return rows, columns[take]
+
+
+def distinct(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct texts in order of first appearance, and the index of each text among them."""
+    index: dict[str, int] = {}
+    inverse = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts))
+    return list(index), inverse
+
+
+def ragged_take(counts: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entries stored group after group (`counts[g]` entries for group g): for each k in turn, the
+    entries of group `index[k]`. Returns the k of each taken entry and the entry's position."""
+    per_row = counts[index]
+    first = np.cumsum(counts) - counts
+    take = np.arange(int(per_row.sum())) + np.repeat(first[index] - (np.cumsum(per_row) - per_row), per_row)
+    return np.repeat(np.arange(len(index)), per_row), take
 
 
 def hashed_entries(texts: list[str], settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
