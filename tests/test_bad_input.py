@@ -452,11 +452,20 @@ def test_a_fifo_named_on_the_command_line_is_read(tiny_model, alone, tmp_path):
 # --- 3. outputs -----------------------------------------------------------------------------
 
 # The command with each output written in two halves a moment apart, so that a signal lands
-# while an output file is half written.
+# while an output file is half written, however fast labeling is: whole files (reports) and the
+# documents' outputs (`runs.Output`) alike.
 SLOW_WRITES = """
 import io, sys, time
-from classifier import artifacts
+from classifier import artifacts, runs
 from classifier.cli import main
+output_write = runs.Output.write
+def output_in_halves(self, text):
+    output_write(self, text[: len(text) // 2])
+    if self.out is not None and self.output_dir is not None:
+        self.out.flush()
+    time.sleep(0.02)
+    output_write(self, text[len(text) // 2 :])
+runs.Output.write = output_in_halves
 write_atomic = artifacts.write_atomic
 def in_halves(path, write, binary=False):
     def halves(f):
@@ -476,8 +485,9 @@ main()
 
 @pytest.fixture(scope="module")
 def big_dir(tmp_path_factory, tiny_model) -> tuple[Path, dict[str, str]]:
-    """1,500 pages of one site, and the output files of a full run over them."""
-    pages = write_pages(tmp_path_factory.mktemp("big") / "pages", {f"p{k:03d}.txt": variant(k) for k in range(1500)})
+    """6,000 pages of one site, and the output files of a full run over them: a run long enough
+    (seconds) for a signal sent after its first outputs to land before its end."""
+    pages = write_pages(tmp_path_factory.mktemp("big") / "pages", {f"p{k:04d}.txt": variant(k) for k in range(6000)})
     out = pages.parent / "full"
     assert invoke("filter", pages, "-o", out, "--model", tiny_model).exit_code == 0
     return pages, outputs(out)
