@@ -665,6 +665,9 @@ class FeatureRows:
     values: np.ndarray
     dense: np.ndarray
     n_features: int
+    # In place of the entries: the hashed block's product with `scored_with` (see memo.UnitMemo).
+    lexical: np.ndarray | None = None
+    scored_with: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -677,8 +680,13 @@ class FeatureRows:
         dense values by column), as scipy's product sums it, so scores do not depend on the path.
         """
         n = len(self.dense)
-        out = np.array([np.bincount(self.rows, weights=self.values * row[self.columns], minlength=n) for row in coef],
-                       dtype=float).reshape(len(coef), n)
+        if self.lexical is not None:
+            if coef is not self.scored_with:
+                raise ValueError("these rows hold the hashed block scored by another model")
+            out = np.array(self.lexical.T, dtype=float)
+        else:
+            out = np.array([np.bincount(self.rows, weights=self.values * row[self.columns], minlength=n) for row in coef],
+                           dtype=float).reshape(len(coef), n)
         # Column by column over contiguous rows of the transposed blocks: the same products and sums.
         dense_coef = coef[:, self.n_features :].T.astype(np.float64)
         for values, weights in zip(np.ascontiguousarray(self.dense.T), dense_coef):
@@ -687,6 +695,9 @@ class FeatureRows:
 
     def tocsr(self):
         from scipy import sparse
+
+        if self.lexical is not None:
+            raise ValueError("these rows hold the hashed block's scores, not its entries")
 
         n = len(self.dense)
         dense_rows, dense_cols = np.nonzero(self.dense)
@@ -705,13 +716,14 @@ def featurize(documents: list[list[str]], settings: FeatureSettings, repeats=Non
 
 
 def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=None,
-                 doc_units: list[list[Unit]] | None = None) -> tuple[FeatureRows, list[DocumentFeatures]]:
+                 doc_units: list[list[Unit]] | None = None, memo=None) -> tuple[FeatureRows, list[DocumentFeatures]]:
     """One matrix for a batch of documents (rows in document order), and each document's rows.
 
     Only segments of lines with text get rows; blank lines are decided later from their
     neighbours. `repeats` (a `repeats.RepeatCounter`) adds the batch's documents to its counts
     and gives each unit the number of other documents holding it. `doc_units`: each document's
-    `segment.units`, when they were cut already.
+    `segment.units`, when they were cut already. `memo` (a `memo.UnitMemo`): text-only rows
+    kept across batches; the hashed block then comes as its scores under the memo's model.
     """
     if doc_units is None:
         doc_units = [units(lines) for lines in documents]
@@ -725,10 +737,12 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
     # Units whose text recurs in the batch (a site's navigation and footer on each of its pages)
     # get their text-only features once: shape, flags and hashed n-grams and words.
     distinct, inverse = _distinct(texts)
-    base = shallow(distinct)[inverse]
     distinct_stripped = [t.strip() for t in distinct]
     stripped = [distinct_stripped[k] for k in inverse.tolist()]
-    text = _unit_text(distinct_stripped)[inverse]
+    if memo is not None:
+        base, text, lexical = (block[inverse] for block in memo.rows(distinct))
+    else:
+        base, text = shallow(distinct)[inverse], _unit_text(distinct_stripped)[inverse]
     counts = repeats.observe(doc_texts) if repeats is not None else None
     dense = _context(_Pages.of(documents, doc_units), stripped, base, text,
                      np.concatenate(counts) if counts is not None else None, settings)
@@ -737,6 +751,9 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
         docs.append(DocumentFeatures(us, dense[start : start + len(us)]))
         start += len(us)
     dense = dense * _scales(settings)
+    if memo is not None:
+        nothing = np.zeros(0, dtype=np.int64)
+        return FeatureRows(nothing, nothing, np.zeros(0), dense, settings.n_features, lexical, memo.coef), docs
     entries = hashed_entries(distinct, settings)
     if len(distinct) < len(texts):
         entries = _expand(*entries, inverse, len(distinct))

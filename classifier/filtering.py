@@ -16,6 +16,7 @@ from .context import context_features
 from .corpus import LABELS
 from .decode import TRANSITION_WEIGHT, emission_weights, viterbi
 from .features import DocumentFeatures, FeatureSettings, feature_rows
+from .memo import UnitMemo
 from .model import LinearModel
 from .segment import Unit, split_lines
 
@@ -77,6 +78,7 @@ class Labeler:
         self.log_trans = log_trans
         self.transition_weight = transition_weight
         self.meta = meta or {}
+        self._memo: UnitMemo | None = None
 
     def label_documents(self, documents: list[list[str]], repeats=None, units=None) -> list[list[LineLabel]]:
         """Labels for every line of every document (each a list of lines).
@@ -92,8 +94,14 @@ class Labeler:
         return _rejoin(documents, labels)
 
     def _label_batch(self, documents: list[list[str]], repeats=None, units=None) -> list[list[LineLabel]]:
-        X, docs = feature_rows(documents, self.settings, repeats, units)
+        X, docs = feature_rows(documents, self.settings, repeats, units, self.memo())
         return self.label_features(documents, X, docs)
+
+    def memo(self) -> UnitMemo:
+        """The text-only rows of recurring units, kept for as long as this model labels."""
+        if self._memo is None or self._memo.coef is not self.model.coef_ or self._memo.settings != self.settings:
+            self._memo = UnitMemo(self.settings, self.model.coef_)
+        return self._memo
 
     def label_features(self, documents: list[list[str]], X, docs: list[DocumentFeatures]) -> list[list[LineLabel]]:
         """Labels from an already computed feature matrix (rows of `docs`, in order; `FeatureRows`

@@ -1,0 +1,83 @@
+"""What a unit's text alone decides, kept across batches for the texts that recur.
+
+A site's navigation, upload lines, download prompts and footer stand on every page it serves, so
+a scraping job meets the same unit texts page after page. Their text-only results (shape and
+flags, the script and marker columns, and the line model's score from the hashed n-grams and
+words) are computed once and then read back: only what depends on the page (position, context,
+neighbours, repeats) is computed for every unit.
+
+The hashed block is kept as its product with the model's coefficients, summed entry by entry as
+`FeatureRows.dot` sums it, so the scores are the same to the last bit with or without the memo.
+Texts longer than `MEMO_CHARS` (paragraphs, which rarely recur) are not kept, and the memo
+starts afresh when it holds `MEMO_UNITS` texts, so its memory stays bounded.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .features import FeatureSettings, _unit_text, hashed_entries, shallow
+
+MEMO_CHARS = 200
+MEMO_UNITS = 1 << 17
+
+
+class UnitMemo:
+    """Text-only rows of unit texts for one model: `coef` holds its coefficients, hashed block first."""
+
+    def __init__(self, settings: FeatureSettings, coef: np.ndarray, capacity: int = MEMO_UNITS,
+                 max_chars: int = MEMO_CHARS):
+        self.settings = settings
+        self.coef = coef
+        self.capacity = capacity
+        self.max_chars = max_chars
+        self.index: dict[str, int] = {}
+        self.table: np.ndarray | None = None  # one row per kept text: shallow, unit text, scores
+        self.widths: tuple[int, int] | None = None
+        self.hits = 0
+        self.misses = 0
+
+    def rows(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each of `texts` (distinct): its shallow row, its unit-text row and its hashed block's
+        scores, one column per row of `coef`."""
+        get = self.index.get
+        ids = np.fromiter((get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
+        missing = np.flatnonzero(ids < 0)
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if not len(missing):
+            out = self.table[ids]
+        else:
+            new = [texts[k] for k in missing.tolist()]
+            computed = self._compute(new)
+            out = np.empty((len(texts), computed.shape[1]))
+            found = ids >= 0
+            if found.any():
+                out[found] = self.table[ids[found]]
+            out[missing] = computed
+            self._keep(new, computed)
+        shallow_width, text_width = self.widths
+        return out[:, :shallow_width], out[:, shallow_width : shallow_width + text_width], \
+            out[:, shallow_width + text_width :]
+
+    def _compute(self, texts: list[str]) -> np.ndarray:
+        base = shallow(texts)
+        text = _unit_text([t.strip() for t in texts])
+        rows, columns, values = hashed_entries(texts, self.settings)
+        scores = np.array([np.bincount(rows, weights=values * row[columns], minlength=len(texts)) for row in self.coef],
+                          dtype=float).reshape(len(self.coef), len(texts))
+        self.widths = base.shape[1], text.shape[1]
+        return np.hstack([base, text, scores.T])
+
+    def _keep(self, texts: list[str], computed: np.ndarray) -> None:
+        short = [k for k, t in enumerate(texts) if len(t) <= self.max_chars]
+        if not short:
+            return
+        if self.table is None:
+            self.table = np.empty((self.capacity, computed.shape[1]))
+        if len(self.index) + len(short) > self.capacity:  # start afresh: the texts still recurring come back
+            self.index.clear()
+            short = short[: self.capacity]
+        first = len(self.index)
+        self.table[first : first + len(short)] = computed[short]
+        for offset, k in enumerate(short):
+            self.index[texts[k]] = first + offset

@@ -1,0 +1,93 @@
+import random
+
+import numpy as np
+import pytest
+from conftest import page
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from classifier.features import FeatureSettings, dense_names, feature_rows
+from classifier.memo import UnitMemo
+
+SETTINGS = FeatureSettings(n_features=2**12)
+WIDTH = SETTINGS.n_features + len(dense_names(SETTINGS))
+
+
+def coef(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(3, WIDTH)).astype(np.float32)
+
+
+def pages(seed: int, count: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        lines = [text for _, text in page(rng, spam=rng.random() < 0.3)]
+        lines.insert(rng.randrange(len(lines)), "　　會議認為，" + "今年的工作取得了明顯成效。" * 20)  # long, traditional
+        lines.insert(rng.randrange(len(lines)), "zhōng（中）國 人民 (rén mín)")
+        out.append(lines)
+    return out
+
+
+def assert_same(documents, memo, weights):
+    with_memo, docs_memo = feature_rows(documents, SETTINGS, memo=memo)
+    without, docs = feature_rows(documents, SETTINGS)
+    assert np.array_equal(with_memo.dense, without.dense)
+    assert np.array_equal(with_memo.dot(weights), without.dot(weights))
+    assert [d.units for d in docs_memo] == [d.units for d in docs]
+
+
+def test_scores_with_the_memo_equal_scores_without_it_to_the_bit():
+    weights = coef()
+    memo = UnitMemo(SETTINGS, weights)
+    for batch in range(4):
+        assert_same(pages(batch, 6), memo, weights)
+    assert memo.hits > 50  # chrome recurred across batches and was read back
+    assert all(len(text) <= memo.max_chars for text in memo.index)
+    assert any(len(line.strip()) > memo.max_chars for p in pages(0, 6) for line in p)
+
+
+def test_a_full_memo_starts_afresh_and_keeps_giving_the_same_scores():
+    weights = coef(1)
+    memo = UnitMemo(SETTINGS, weights, capacity=5, max_chars=20)
+    for batch in range(3):
+        assert_same(pages(batch, 3), memo, weights)
+        assert 0 < len(memo.index) <= 5
+    assert all(len(text) <= 20 for text in memo.index)
+
+
+def test_rows_scored_for_one_model_refuse_another():
+    weights = coef()
+    rows, _ = feature_rows(pages(0, 2), SETTINGS, memo=UnitMemo(SETTINGS, weights))
+    with pytest.raises(ValueError):
+        rows.dot(coef(2))
+    with pytest.raises(ValueError):
+        rows.tocsr()
+
+
+CHARS = list("首页上一篇：版权所有©京ICP备号同志们会議國。，|-_ 0123abc【】()（）篇1\t")
+LINES = st.lists(st.text(st.sampled_from(CHARS), max_size=40), min_size=1, max_size=12)
+
+
+@given(st.lists(LINES, min_size=1, max_size=6), st.lists(LINES, min_size=1, max_size=6))
+@settings(max_examples=60, deadline=None)
+def test_any_two_batches_score_the_same_with_a_shared_memo(first, second):
+    weights = coef()
+    memo = UnitMemo(SETTINGS, weights, capacity=16, max_chars=30)
+    assert_same(first, memo, weights)
+    assert_same(second, memo, weights)
+
+
+def test_the_labeler_labels_as_without_the_memo(tiny_model):
+    from classifier import artifacts
+    from classifier.repeats import RepeatCounter
+
+    labeler = artifacts.load(tiny_model)
+    documents = pages(5, 8)
+    counter_a, counter_b = RepeatCounter(width=1 << 12), RepeatCounter(width=1 << 12)
+    memo_labels = labeler.label_documents(documents[:4], counter_a) + labeler.label_documents(documents[4:], counter_a)
+    assert labeler.memo().hits > 0
+    plain = []
+    for batch in (documents[:4], documents[4:]):
+        rows, docs = feature_rows(batch, labeler.settings, counter_b)
+        plain += labeler.label_features(batch, rows, docs)
+    assert memo_labels == plain
