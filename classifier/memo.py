@@ -13,6 +13,8 @@ starts afresh when it holds `MEMO_UNITS` texts, so its memory stays bounded.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .features import FeatureSettings, _unit_text, hashed_entries, shallow
@@ -35,26 +37,31 @@ class UnitMemo:
         self.widths: tuple[int, int] | None = None
         self.hits = 0
         self.misses = 0
+        self._lock = threading.Lock()
 
     def rows(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each of `texts` (distinct): its shallow row, its unit-text row and its hashed block's
-        scores, one column per row of `coef`."""
-        get = self.index.get
-        ids = np.fromiter((get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
-        missing = np.flatnonzero(ids < 0)
-        self.hits += len(texts) - len(missing)
-        self.misses += len(missing)
-        if not len(missing):
-            out = self.table[ids]
+        scores, one column per row of `coef`. Threads may share the memo: rows are read and kept
+        under its lock, and computed outside it."""
+        with self._lock:
+            get = self.index.get
+            ids = np.fromiter((get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
+            found = ids >= 0
+            known = self.table[ids[found]] if found.any() else None
+            self.hits += int(found.sum())
+            self.misses += len(texts) - int(found.sum())
+        if found.all():
+            out = known
         else:
+            missing = np.flatnonzero(~found)
             new = [texts[k] for k in missing.tolist()]
             computed = self._compute(new)
             out = np.empty((len(texts), computed.shape[1]))
-            found = ids >= 0
-            if found.any():
-                out[found] = self.table[ids[found]]
+            if known is not None:
+                out[found] = known
             out[missing] = computed
-            self._keep(new, computed)
+            with self._lock:
+                self._keep(new, computed)
         shallow_width, text_width = self.widths
         return out[:, :shallow_width], out[:, shallow_width : shallow_width + text_width], \
             out[:, shallow_width + text_width :]
@@ -69,7 +76,8 @@ class UnitMemo:
         return np.hstack([base, text, scores.T])
 
     def _keep(self, texts: list[str], computed: np.ndarray) -> None:
-        short = [k for k, t in enumerate(texts) if len(t) <= self.max_chars]
+        # A text another thread kept meanwhile keeps its row.
+        short = [k for k, t in enumerate(texts) if len(t) <= self.max_chars and t not in self.index]
         if not short:
             return
         if self.table is None:

@@ -1,4 +1,6 @@
 import random
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -53,6 +55,26 @@ def test_a_full_memo_starts_afresh_and_keeps_giving_the_same_scores():
         assert_same(pages(batch, 3), memo, weights)
         assert 0 < len(memo.index) <= 5
     assert all(len(text) <= 20 for text in memo.index)
+
+
+def test_threads_sharing_a_memo_get_the_scores_they_would_get_alone():
+    weights = coef(3)
+    memo = UnitMemo(SETTINGS, weights, capacity=40)
+    batches = [pages(seed, 3) for seed in range(8)]
+    expected = [feature_rows(batch, SETTINGS)[0].dot(weights) for batch in batches]
+
+    def score(k: int) -> np.ndarray:
+        return feature_rows(batches[k % 8], SETTINGS, memo=memo)[0].dot(weights)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often: races, if any, show
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(score, range(64)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(np.array_equal(g, expected[k % 8]) for k, g in enumerate(got))
+    assert memo.hits > 0 and len(memo.index) <= 40
 
 
 def test_rows_scored_for_one_model_refuse_another():
