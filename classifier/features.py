@@ -657,15 +657,15 @@ class DocumentFeatures:
 @dataclass
 class FeatureRows:
     """A batch's feature matrix without scipy: the hashed block as (row, column, value) entries
-    (see `_hashed_entries`), then the dense block, scaled. Labeling scores it with numpy alone;
-    `tocsr` gives the sparse matrix that training fits on."""
+    (see `hashed_entries`), or, from a `memo.UnitMemo`, as its scores under one model's weights
+    (`lexical`, scored with `scored_with`); then the dense block, scaled. Labeling scores it with
+    numpy alone; `tocsr` gives the sparse matrix that training fits on (from entries only)."""
 
     rows: np.ndarray
     columns: np.ndarray
     values: np.ndarray
     dense: np.ndarray
     n_features: int
-    # In place of the entries: the hashed block's product with `scored_with` (see memo.UnitMemo).
     lexical: np.ndarray | None = None
     scored_with: np.ndarray | None = None
 

@@ -24,11 +24,17 @@ MEMO_UNITS = 1 << 17
 
 
 class UnitMemo:
-    """Text-only rows of unit texts for one model: `coef` holds its coefficients, hashed block first."""
+    """Text-only rows of unit texts for one model: `coef` holds its coefficients, hashed block first.
+
+    A pickled memo comes back empty (the rows are a cache, and its lock cannot be pickled).
+    """
 
     def __init__(self, settings: FeatureSettings, coef: np.ndarray, capacity: int = MEMO_UNITS,
                  max_chars: int = MEMO_CHARS):
         self.settings = settings
+        # The kept scores hold for these weights only: they are made read-only, so that changing
+        # them in place raises instead of leaving the scores stale (assign new arrays instead).
+        coef.setflags(write=False)
         self.coef = coef
         self.capacity = capacity
         self.max_chars = max_chars
@@ -38,6 +44,12 @@ class UnitMemo:
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        return {"settings": self.settings, "coef": self.coef, "capacity": self.capacity, "max_chars": self.max_chars}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
 
     def rows(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each of `texts` (distinct): its shallow row, its unit-text row and its hashed block's

@@ -86,7 +86,8 @@ def test_rows_scored_for_one_model_refuse_another():
         rows.tocsr()
 
 
-CHARS = list("首页上一篇：版权所有©京ICP备号同志们会議國。，|-_ 0123abc【】()（）篇1\t")
+CHARS = list("首页上一篇：版权所有©京ICP备号同志们会議國。，|-_ 0123abc【】()（）篇1\t") + [
+    "\r", "\x0b", "\u2028", "\x85", "\ufeff", "\u200b", "𠮷", "\ud800", "ﬁ", "㍿", "\u0301", "ā", "ǎ", "五"]
 LINES = st.lists(st.text(st.sampled_from(CHARS), max_size=40), min_size=1, max_size=12)
 
 
@@ -113,3 +114,33 @@ def test_the_labeler_labels_as_without_the_memo(tiny_model):
         rows, docs = feature_rows(batch, labeler.settings, counter_b)
         plain += labeler.label_features(batch, rows, docs)
     assert memo_labels == plain
+
+
+def test_a_labeler_that_has_labeled_pickles_and_comes_back_with_an_empty_memo(tiny_model):
+    import pickle
+
+    from classifier import artifacts
+
+    labeler = artifacts.load(tiny_model)
+    documents = pages(6, 4)
+    labels = labeler.label_documents(documents)
+    assert labeler.memo().index
+    again = pickle.loads(pickle.dumps(labeler))
+    assert again.memo().index == {}
+    assert again.label_documents(documents) == labels
+
+
+def test_weights_in_use_by_a_memo_cannot_change_in_place_and_a_new_model_gets_a_new_memo(tiny_model):
+    from classifier import artifacts
+
+    labeler = artifacts.load(tiny_model)
+    documents = pages(7, 3)
+    labeler.label_documents(documents)
+    with pytest.raises(ValueError):
+        labeler.model.coef_[0, 0] = 1.0
+    other = artifacts.load(tiny_model).model
+    other.coef_ = other.coef_ * np.float32(-1.0)  # assigned, not changed in place
+    labeler.model = other
+    rows, docs = feature_rows(documents, labeler.settings)
+    assert labeler.label_documents(documents) == labeler.label_features(documents, rows, docs)
+    assert labeler.memo().coef is other.coef_
