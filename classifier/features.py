@@ -739,13 +739,15 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
     distinct, inverse = _distinct(texts)
     distinct_stripped = [t.strip() for t in distinct]
     stripped = [distinct_stripped[k] for k in inverse.tolist()]
+    counts = repeats.observe(doc_texts) if repeats is not None else None
+    counts = np.concatenate(counts) if counts is not None else None
     if memo is not None:
-        base, text, lexical = (block[inverse] for block in memo.rows(distinct))
+        # With repeat counts, the memo keeps only texts that another document holds too.
+        recur = None if counts is None else np.bincount(inverse, weights=counts > 0, minlength=len(distinct)) > 0
+        base, text, lexical = (block[inverse] for block in memo.rows(distinct, recur))
     else:
         base, text = shallow(distinct)[inverse], _unit_text(distinct_stripped)[inverse]
-    counts = repeats.observe(doc_texts) if repeats is not None else None
-    dense = _context(_Pages.of(documents, doc_units), stripped, base, text,
-                     np.concatenate(counts) if counts is not None else None, settings)
+    dense = _context(_Pages.of(documents, doc_units), stripped, base, text, counts, settings)
     docs, start = [], 0
     for us in doc_units:
         docs.append(DocumentFeatures(us, dense[start : start + len(us)]))

@@ -8,8 +8,10 @@ neighbours, repeats) is computed for every unit.
 
 The hashed block is kept as its product with the model's coefficients, summed entry by entry as
 `FeatureRows.dot` sums it, so the scores are the same to the last bit with or without the memo.
-Texts longer than `MEMO_CHARS` (paragraphs, which rarely recur) are not kept, and the memo
-starts afresh when it holds `MEMO_UNITS` texts, so its memory stays bounded.
+With repeat counts (a run over many documents), only texts that another document holds too
+are kept, so the sentences of bodies, which do not recur, take no room. Texts longer than
+`MEMO_CHARS` (paragraphs) are not kept either, and the memo starts afresh when it holds
+`MEMO_UNITS` texts, so its memory stays bounded.
 """
 from __future__ import annotations
 
@@ -51,10 +53,11 @@ class UnitMemo:
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
 
-    def rows(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def rows(self, texts: list[str], recur: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each of `texts` (distinct): its shallow row, its unit-text row and its hashed block's
-        scores, one column per row of `coef`. Threads may share the memo: rows are read and kept
-        under its lock, and computed outside it."""
+        scores, one column per row of `coef`. `recur`: which texts are worth keeping (None: all
+        short enough). Threads may share the memo: rows are read and kept under its lock, and
+        computed outside it."""
         with self._lock:
             get = self.index.get
             ids = np.fromiter((get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
@@ -72,6 +75,9 @@ class UnitMemo:
             if known is not None:
                 out[found] = known
             out[missing] = computed
+            if recur is not None:
+                wanted = recur[missing]
+                new, computed = [t for t, w in zip(new, wanted.tolist()) if w], computed[wanted]
             with self._lock:
                 self._keep(new, computed)
         shallow_width, text_width = self.widths

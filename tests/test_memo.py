@@ -48,6 +48,21 @@ def test_scores_with_the_memo_equal_scores_without_it_to_the_bit():
     assert any(len(line.strip()) > memo.max_chars for p in pages(0, 6) for line in p)
 
 
+def test_with_repeat_counts_only_texts_of_more_than_one_document_are_kept():
+    from classifier.repeats import RepeatCounter
+
+    weights = coef()
+    memo, counter = UnitMemo(SETTINGS, weights), RepeatCounter(width=1 << 12)
+    first = [["首页 | 新闻 | 通知", "第一篇的正文。"], ["首页 | 新闻 | 通知", "第二篇的正文。"]]
+    with_memo, _ = feature_rows(first, SETTINGS, counter, memo=memo)
+    assert set(memo.index) == {"首页 | 新闻 | 通知"}
+    second = [["第一篇的正文。", "版权所有"]]  # a text of the first batch again: kept now
+    feature_rows(second, SETTINGS, counter, memo=memo)
+    assert set(memo.index) == {"首页 | 新闻 | 通知", "第一篇的正文。"}
+    without, _ = feature_rows(first, SETTINGS, RepeatCounter(width=1 << 12))
+    assert np.array_equal(with_memo.dot(weights), without.dot(weights))
+
+
 def test_a_full_memo_starts_afresh_and_keeps_giving_the_same_scores():
     weights = coef(1)
     memo = UnitMemo(SETTINGS, weights, capacity=5, max_chars=20)
