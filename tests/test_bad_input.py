@@ -493,8 +493,15 @@ def big_dir(tmp_path_factory, tiny_model) -> tuple[Path, dict[str, str]]:
     return pages, outputs(out)
 
 
+def _default_sigint() -> None:
+    # A shell without job control starts background commands with SIGINT ignored, and Python
+    # keeps an ignored SIGINT ignored: the command under test must get the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(command: list[str], out: Path, sig: int, ready) -> int:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env())
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(),
+                               preexec_fn=_default_sigint)
     deadline = time.monotonic() + 60
     while not ready(out) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
