@@ -89,9 +89,10 @@ _PATTERNS = (
     ("spam", re.compile(_PORN_CHAIN)),
 )
 # The prefix pattern cannot start with a character set (its first branch is anchored, its second
-# looks behind), so `re` would try it at every position. Any match holds one of these characters:
-# it runs only on the lines holding one.
-_PREFIX_LINE_CHARS = re.compile(r"[标题篇名\[【]")
+# looks behind), so `re` would try it at every position. Any match holds one of its title words
+# (each holds one of these) or a bracket: it runs only on the lines holding one. Not 题 or 名
+# alone: 问题 and 名单 stand in many a body line.
+_PREFIX_LINE_CHARS = re.compile(r"标题|题目|篇名|名称|[\[【]")
 _NOTICE_LEAD = re.compile(r"(?:…{1,2}|\.{3,6})?[^\S\n]*\Z")
 _GAMBLING_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,4}\Z")
 _JAMMER_AFTER = re.compile(r"[\s\u3400-\u9fff，。]")
