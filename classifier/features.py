@@ -685,8 +685,7 @@ class FeatureRows:
                 raise ValueError("these rows hold the hashed block scored by another model")
             out = np.array(self.lexical.T, dtype=float)
         else:
-            out = np.array([np.bincount(self.rows, weights=self.values * row[self.columns], minlength=n) for row in coef],
-                           dtype=float).reshape(len(coef), n)
+            out = hashed_scores(self.rows, self.columns, self.values, coef, n)
         # Column by column over contiguous rows of the transposed blocks: the same products and sums.
         dense_coef = coef[:, self.n_features :].T.astype(np.float64)
         for values, weights in zip(np.ascontiguousarray(self.dense.T), dense_coef):
@@ -707,6 +706,13 @@ class FeatureRows:
         values = np.concatenate([self.values, self.dense[dense_rows, dense_cols]])[order]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
         return sparse.csr_matrix((values, cols, indptr), shape=self.shape)
+
+
+def hashed_scores(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, coef: np.ndarray, n: int) -> np.ndarray:
+    """The hashed block's product with `coef` (one row per label, `n` columns): each row's entries
+    summed one after another in their order, as scipy's sparse product sums them."""
+    return np.array([np.bincount(rows, weights=values * row[columns], minlength=n) for row in coef],
+                    dtype=float).reshape(len(coef), n)
 
 
 def featurize(documents: list[list[str]], settings: FeatureSettings, repeats=None):

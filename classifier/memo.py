@@ -6,9 +6,9 @@ flags, the script and marker columns, and the line model's score from the hashed
 words) are computed once and then read back: only what depends on the page (position, context,
 neighbours, repeats) is computed for every unit.
 
-The hashed block is kept as its product with the model's coefficients, summed entry by entry as
-`FeatureRows.dot` sums it, so the scores are the same to the last bit with or without the memo.
-With repeat counts (a run over many documents), only texts that another document holds too
+The hashed block is kept as its product with the model's coefficients, computed by the
+`features.hashed_scores` that `FeatureRows.dot` uses, so the scores are the same to the last bit
+with or without the memo. With repeat counts (a run over many documents), only texts that another document holds too
 are kept, so the sentences of bodies, which do not recur, take no room. Texts longer than
 `MEMO_CHARS` (paragraphs) are not kept either, and the memo starts afresh when it holds
 `MEMO_UNITS` texts, so its memory stays bounded.
@@ -19,7 +19,7 @@ import threading
 
 import numpy as np
 
-from .features import FeatureSettings, _unit_text, hashed_entries, shallow
+from .features import FeatureSettings, _unit_text, hashed_entries, hashed_scores, shallow
 
 MEMO_CHARS = 200
 MEMO_UNITS = 1 << 17
@@ -87,9 +87,7 @@ class UnitMemo:
     def _compute(self, texts: list[str]) -> np.ndarray:
         base = shallow(texts)
         text = _unit_text([t.strip() for t in texts])
-        rows, columns, values = hashed_entries(texts, self.settings)
-        scores = np.array([np.bincount(rows, weights=values * row[columns], minlength=len(texts)) for row in self.coef],
-                          dtype=float).reshape(len(self.coef), len(texts))
+        scores = hashed_scores(*hashed_entries(texts, self.settings), self.coef, len(texts))
         self.widths = base.shape[1], text.shape[1]
         return np.hstack([base, text, scores.T])
 
