@@ -461,7 +461,6 @@ COPY_KEY = 24
 COPY_UNITS = 30
 COPY_READ = 3000
 _COPY_LABEL = re.compile(r"^[^\s:：。，,]{1,6}[:：]")
-_SPACE = re.compile(r"\s+")
 
 
 def _copied_below(stripped: list[str]) -> list[bool]:
@@ -471,7 +470,8 @@ def _copied_below(stripped: list[str]) -> list[bool]:
     heads = [k for k, s in enumerate(stripped[:COPY_UNITS]) if len(s) >= COPY_CHARS]
     if not heads:
         return out
-    squeezed = [_SPACE.sub("", s[:COPY_READ]) for s in stripped[: COPY_UNITS + 20]]
+    # str.split() splits at exactly the characters r"\s" matches (str.isspace), and is faster.
+    squeezed = ["".join(s[:COPY_READ].split()) for s in stripped[: COPY_UNITS + 20]]
     joined, starts = "".join(squeezed), [0, *accumulate(map(len, squeezed))]
     for k in heads:
         key = _COPY_LABEL.sub("", squeezed[k])[:COPY_KEY]

@@ -57,8 +57,16 @@ def _char_ngrams(windows: list[str], settings: FeatureSettings) -> tuple[np.ndar
             ok &= codes[:m] > 4  # the window markers alone say nothing
         h ^= h >> np.uint64(31)
         rows.append(row_of[:m][ok])
-        cols.append((h[ok] % np.uint64(settings.n_features)).astype(np.int64))
+        cols.append(_modulo(h[ok], settings.n_features).astype(np.int64))
     return np.concatenate(rows), np.concatenate(cols)
+
+
+def _modulo(values: np.ndarray, n: int) -> np.ndarray:
+    """`values % n` for non-negative integers; a mask of the low bits when n is a power of two
+    (the same numbers, several times faster)."""
+    if n > 0 and n & (n - 1) == 0:
+        return values & values.dtype.type(n - 1)
+    return values % values.dtype.type(n)
 
 
 def _crc_table() -> np.ndarray:
@@ -85,7 +93,7 @@ def _crc_columns(data: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n_feat
     for k, m in enumerate(running.tolist()):
         crc[:m] = _CRC_TABLE[(crc[:m] ^ data[starts[:m] + k]) & 0xFF] ^ (crc[:m] >> 8)
     out = np.empty(len(sizes), dtype=np.int64)
-    out[order] = (crc ^ np.uint32(0xFFFFFFFF)).astype(np.int64) % n_features
+    out[order] = _modulo((crc ^ np.uint32(0xFFFFFFFF)).astype(np.int64), n_features)
     return out
 
 
@@ -141,8 +149,11 @@ def hashed_entries(texts: list[str], settings: FeatureSettings) -> tuple[np.ndar
     heads = [w[1 : settings.word_chars + 1].split(GAP)[0].rstrip(END) for w in norm]
     r2, c2 = _words(heads, settings)
     width = settings.n_features
-    keys, counts = np.unique(np.concatenate([r1, r2]) * width + (width - 1 - np.concatenate([c1, c2])),
-                             return_counts=True)
+    keys = np.concatenate([r1, r2]) * width + (width - 1 - np.concatenate([c1, c2]))
+    if len(texts) * width <= 2**32:  # the same keys sort twice as fast in 32 bits
+        keys = keys.astype(np.uint32)
+    keys, counts = np.unique(keys, return_counts=True)
+    keys = keys.astype(np.int64)
     rows, cols = keys // width, width - 1 - keys % width
     counts = counts.astype(float)
     lengths = np.bincount(rows, weights=counts * counts, minlength=len(texts))

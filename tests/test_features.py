@@ -1,6 +1,7 @@
 import zlib
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -235,3 +236,84 @@ def _classes_by_hand(text: str) -> list[int]:
 @settings(max_examples=200, deadline=None)
 def test_character_classes_by_table_equal_a_count_by_hand(texts):
     assert _class_counts(texts).tolist() == [_classes_by_hand(t) for t in texts]
+
+
+def _entries_by_hand(texts, settings):
+    """hashed_entries computed text by text in plain Python: multiply-xor n-gram hashes and crc32 words."""
+    import math
+
+    from classifier.lexical import END, GAP, _windows
+    from classifier.normalize import normalize
+    from classifier.words import cut
+
+    mask, mix = 2**64 - 1, 0x9E3779B97F4A7C15
+    width = settings.n_features
+    out = []
+    for k, text in enumerate(texts):
+        norm = normalize(_windows([text], settings)[0])
+        counts = {}
+        for n in range(1, settings.ngram_max + 1):
+            for i in range(len(norm) - n + 1):
+                if n == 1 and ord(norm[i]) <= 4:
+                    continue
+                h = n
+                for c in norm[i : i + n]:
+                    h = ((h ^ ord(c)) * mix) & mask
+                h ^= h >> 31
+                counts[h % width] = counts.get(h % width, 0) + 1
+        head = norm[1 : settings.word_chars + 1].split(GAP)[0].rstrip(END)
+        for w in cut(head):
+            if len(w) > 1 or "\u3400" <= w <= "\u9fff":
+                col = zlib.crc32(("w\x00" + w).encode("utf-8")) % width
+                counts[col] = counts.get(col, 0) + 1
+        length = math.sqrt(min(sum(c * c for c in counts.values()), settings.norm_cap)) or 1.0
+        out += [(k, col, (1.0 / length) * counts[col]) for col in sorted(counts, reverse=True)]
+    return out
+
+
+@pytest.mark.parametrize("width", [2**18, 1000, 2**31])
+def test_hashed_entries_equal_a_count_by_hand(width):
+    """Power-of-two widths (columns by mask, keys sorted in 32 bits), others (by modulo) and widths
+    too large for 32-bit keys give the same entries as counting text by text."""
+    from dataclasses import replace
+
+    from classifier.lexical import hashed_entries
+
+    settings = replace(SETTINGS, n_features=width)
+    texts = ["首页 | 新闻中心", "同志们：今天召开会议，研究部署工作。" * 12, "", "上传者：abc 2021-01-01",
+             "𠀀字—…\u3000x", "首页 | 新闻中心", "a"]
+    rows, cols, values = hashed_entries(texts, settings)
+    assert list(zip(rows.tolist(), cols.tolist(), values.tolist())) == _entries_by_hand(texts, settings)
+
+
+_ODD_SPACES = ["\u3000", "\t", "\x1c", "\x85", "\u2028", "\xa0"]
+_PAGE_TEXT = st.text(alphabet=st.sampled_from(list("会议工作研究部署简介：:，。ab ") + _ODD_SPACES), max_size=80)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_PAGE_TEXT, max_size=60), st.data())
+def test_preview_check_removes_exactly_the_whitespace_a_regex_would(units, data):
+    """_copied_below squeezes with str.split(), which must remove what r"\\s+" removes."""
+    import re
+
+    from classifier import features
+
+    # Long units near the top whose opening words repeat below, so the check gets to compare.
+    for k in data.draw(st.lists(st.integers(0, 59), max_size=5)):
+        if k < len(units) - 1:
+            units[k] = units[k] * 3 + "简介：" + units[k]
+            units[k + 1] = " ".join(units[k])
+    stripped = [u.strip() for u in units]
+
+    def by_regex(stripped):
+        out = [False] * len(stripped)
+        heads = [k for k, s in enumerate(stripped[: features.COPY_UNITS]) if len(s) >= features.COPY_CHARS]
+        squeezed = [re.sub(r"\s+", "", s[: features.COPY_READ]) for s in stripped[: features.COPY_UNITS + 20]]
+        joined = "".join(squeezed)
+        for k in heads:
+            key = features._COPY_LABEL.sub("", squeezed[k])[: features.COPY_KEY]
+            start = sum(map(len, squeezed[: k + 1]))
+            out[k] = len(key) == features.COPY_KEY and key in joined[start : start + features.COPY_READ + len(squeezed[k])]
+        return out
+
+    assert features._copied_below(stripped) == by_regex(stripped)
