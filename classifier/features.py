@@ -686,10 +686,13 @@ class FeatureRows:
             out = np.array(self.lexical.T, dtype=float)
         else:
             out = hashed_scores(self.rows, self.columns, self.values, coef, n)
-        # Column by column over contiguous rows of the transposed blocks: the same products and sums.
-        dense_coef = coef[:, self.n_features :].T.astype(np.float64)
-        for values, weights in zip(np.ascontiguousarray(self.dense.T), dense_coef):
-            out += weights[:, None] * values
+        # Label by label, column by column over contiguous rows of the transposed dense block:
+        # the same products and sums, without a temporary array per column.
+        columns = np.ascontiguousarray(self.dense.T)
+        product = np.empty(n)
+        for scores, weights in zip(out, coef[:, self.n_features :].astype(np.float64).tolist()):
+            for values, weight in zip(columns, weights):
+                scores += np.multiply(values, weight, out=product)
         return out.T.reshape(n, len(coef))
 
     def tocsr(self):
