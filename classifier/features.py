@@ -714,7 +714,7 @@ class FeatureRows:
 def hashed_scores(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, coef: np.ndarray, n: int) -> np.ndarray:
     """The hashed block's product with `coef` (one row per label, `n` columns): each row's entries
     summed one after another in their order, as scipy's sparse product sums them."""
-    return np.array([np.bincount(rows, weights=values * row[columns], minlength=n) for row in coef],
+    return np.array([np.bincount(rows, weights=values * np.take(row, columns), minlength=n) for row in coef],
                     dtype=float).reshape(len(coef), n)
 
 
