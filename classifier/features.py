@@ -761,7 +761,8 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
     for us in doc_units:
         docs.append(DocumentFeatures(us, dense[start : start + len(us)]))
         start += len(us)
-    dense = dense * _scales(settings)
+    # Scaled into column-major order: the product with the weights reads the block column by column.
+    dense = np.multiply(dense, _scales(settings), out=np.empty((dense.shape[1], len(dense))).T)
     if memo is not None:
         nothing = np.zeros(0, dtype=np.int64)
         return FeatureRows(nothing, nothing, np.zeros(0), dense, settings.n_features, lexical, memo.coef), docs
