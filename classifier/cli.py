@@ -40,7 +40,20 @@ def _text_encoding(name: str | None) -> str | None:
 
 
 EncodingOpt = Annotated[str | None, typer.Option(help="Input encoding (default: detect).", callback=_text_encoding)]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (output order stays input order).")]
+
+
+def _jobs(value: int) -> int:
+    """--jobs 0: one worker process per CPU this process may use (its affinity and a container's
+    CPU quota counted)."""
+    if value != 0:
+        return value
+    from joblib import cpu_count
+
+    return max(cpu_count(), 1)
+
+
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, callback=_jobs,
+                                      help="Worker processes (output order stays input order); 0: one per available CPU.")]
 RepeatsOpt = Annotated[bool, typer.Option(
     help="Use lines recurring across the documents of this run as evidence of chrome (bounded memory).")]
 

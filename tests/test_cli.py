@@ -1,4 +1,5 @@
 import json
+import os
 
 from typer.testing import CliRunner
 
@@ -145,3 +146,27 @@ def test_filter_jobs_gives_the_same_output_in_input_order(tiny_model, corpus_dir
     labels_two = invoke("label", pages, "--model", tiny_model, "-j", "2")
     paths = [json.loads(line)["path"] for line in labels_two.stdout.splitlines()]
     assert labels_two.stdout == labels_one.stdout and paths == sorted(paths)
+
+
+def test_jobs_zero_means_one_worker_per_usable_cpu(tiny_model, corpus_dir, tmp_path, monkeypatch):
+    import joblib
+
+    from classifier import cli, runs
+    from classifier.corpus import load_labeled
+
+    assert 1 <= cli._jobs(0) == joblib.cpu_count()
+    if hasattr(os, "sched_getaffinity"):
+        assert cli._jobs(0) <= len(os.sched_getaffinity(0))
+    assert cli._jobs(5) == 5
+    monkeypatch.setattr(joblib, "cpu_count", lambda: 3)
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for k, doc in enumerate(load_labeled(corpus_dir)[:12]):
+        (pages / f"{k:03d}.txt").write_text(doc.text, encoding="utf-8")
+    seen = []
+    real = runs.filter_files
+    monkeypatch.setattr(cli, "filter_files", lambda *args: seen.append(args[5]) or real(*args))
+    zero = invoke("filter", pages, "--model", tiny_model, "--jobs", "0")
+    assert zero.exit_code == 0 and seen == [3]
+    assert zero.stdout == invoke("filter", pages, "--model", tiny_model).stdout
+    assert invoke("filter", pages, "--jobs", "-1").exit_code == 2
