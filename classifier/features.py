@@ -688,7 +688,7 @@ class FeatureRows:
             out = hashed_scores(self.rows, self.columns, self.values, coef, n)
         # Label by label, column by column over contiguous rows of the transposed dense block:
         # the same products and sums, without a temporary array per column.
-        columns = np.ascontiguousarray(self.dense.T)
+        columns = np.ascontiguousarray(self.dense.T, dtype=np.float64)  # products in float64 whatever its type
         product = np.empty(n)
         for scores, weights in zip(out, coef[:, self.n_features :].astype(np.float64).tolist()):
             for values, weight in zip(columns, weights):

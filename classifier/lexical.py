@@ -150,7 +150,7 @@ def hashed_entries(texts: list[str], settings: FeatureSettings) -> tuple[np.ndar
     r2, c2 = _words(heads, settings)
     width = settings.n_features
     keys = np.concatenate([r1, r2]) * width + (width - 1 - np.concatenate([c1, c2]))
-    if len(texts) * width <= 2**32:  # the same keys sort twice as fast in 32 bits
+    if len(norm) * width <= 2**32:  # every key fits in 32 bits, where they sort twice as fast
         keys = keys.astype(np.uint32)
     keys, counts = np.unique(keys, return_counts=True)
     keys = keys.astype(np.int64)

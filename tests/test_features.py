@@ -111,6 +111,18 @@ def test_numpy_scores_equal_the_sparse_product_exactly():
     assert np.array_equal(numpy_rows.dot(coef), np.asarray(rows @ coef.T))
 
 
+def test_scores_are_summed_in_float64_whatever_the_dense_blocks_type():
+    from classifier.features import FeatureRows
+
+    rng = np.random.default_rng(1)
+    dense = rng.normal(size=(50, 7)).astype(np.float32)
+    coef = rng.normal(size=(3, 10 + 7)).astype(np.float32)
+    none = np.zeros(0, dtype=np.int64)
+    as32 = FeatureRows(none, none, np.zeros(0), dense, 10).dot(coef)
+    assert as32.dtype == np.float64
+    assert np.array_equal(as32, FeatureRows(none, none, np.zeros(0), dense.astype(np.float64), 10).dot(coef))
+
+
 def test_word_columns_are_crc32_of_each_heads_words():
     from classifier.words import cut
 
@@ -271,10 +283,10 @@ def _entries_by_hand(texts, settings):
     return out
 
 
-@pytest.mark.parametrize("width", [2**18, 1000, 2**31])
-def test_hashed_entries_equal_a_count_by_hand(width):
-    """Power-of-two widths (columns by mask, keys sorted in 32 bits), others (by modulo) and widths
-    too large for 32-bit keys give the same entries as counting text by text."""
+@pytest.mark.parametrize(("width", "count"), [(2**18, 7), (1000, 7), (2**31, 7), (2**31, 2), (2**31, 3)])
+def test_hashed_entries_equal_a_count_by_hand(width, count):
+    """Power-of-two widths (columns by mask), others (by modulo), keys that just fit in 32 bits
+    (2 texts of 2**31 columns) and keys that do not (3 texts) give the entries of a count by hand."""
     from dataclasses import replace
 
     from classifier.lexical import hashed_entries
@@ -282,6 +294,7 @@ def test_hashed_entries_equal_a_count_by_hand(width):
     settings = replace(SETTINGS, n_features=width)
     texts = ["首页 | 新闻中心", "同志们：今天召开会议，研究部署工作。" * 12, "", "上传者：abc 2021-01-01",
              "𠀀字—…\u3000x", "首页 | 新闻中心", "a"]
+    texts = texts[-count:]  # keys reach count * width - 1: 2**32 - 1 for 2 texts of 2**31 columns
     rows, cols, values = hashed_entries(texts, settings)
     assert list(zip(rows.tolist(), cols.tolist(), values.tolist())) == _entries_by_hand(texts, settings)
 
@@ -298,11 +311,12 @@ def test_preview_check_removes_exactly_the_whitespace_a_regex_would(units, data)
 
     from classifier import features
 
-    # Long units near the top whose opening words repeat below, so the check gets to compare.
+    # Long units near the top whose opening words stand below with no whitespace at all, or
+    # with other whitespace: only removing exactly what r"\s" matches finds them in both cases.
     for k in data.draw(st.lists(st.integers(0, 59), max_size=5)):
         if k < len(units) - 1:
             units[k] = units[k] * 3 + "简介：" + units[k]
-            units[k + 1] = " ".join(units[k])
+            units[k + 1] = data.draw(st.sampled_from(["", " ", "\u2028"])).join(re.sub(r"\s+", "", units[k]))
     stripped = [u.strip() for u in units]
 
     def by_regex(stripped):
