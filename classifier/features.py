@@ -608,12 +608,11 @@ def _script(pages: _Pages, lengths: np.ndarray, text: np.ndarray) -> np.ndarray:
     return np.column_stack([trad, doc, np.maximum(doc - trad, 0.0)])
 
 
-def _context(pages: _Pages, stripped: list[str], base: np.ndarray, text: np.ndarray, repeats: np.ndarray | None,
-             settings: FeatureSettings) -> np.ndarray:
-    """Script, position, segment, page and neighbour features of every unit of the batch; each page's
-    rows are what they would be for the page alone."""
+def _context(pages: _Pages, stripped: list[str], lengths: np.ndarray, base: np.ndarray, text: np.ndarray,
+             repeats: np.ndarray | None, settings: FeatureSettings) -> np.ndarray:
+    """Script, position, segment, page and neighbour features of every unit of the batch (its text
+    stripped, and that text's length); each page's rows are what they would be for the page alone."""
     n = len(stripped)
-    lengths = np.array([len(s) for s in stripped], dtype=float)
     blocks = [base, _script(pages, lengths, text), _position(pages, stripped, lengths), _segments(pages),
               _page(pages, stripped, lengths, repeats, text)]
     picked, size = base[:, NEIGHBOR_INDEX], pages.sizes[pages.page]
@@ -648,10 +647,12 @@ def hashed(texts: list[str], settings: FeatureSettings):
 
 @dataclass
 class DocumentFeatures:
-    """Rows for the units of one document, in order: `units[k]` is the segment of row k."""
+    """Rows for the units of one document, in order: `units[k]` is the segment of row k, of
+    `lengths[k]` characters of text (surrounding whitespace excluded)."""
 
     units: list[Unit]
     dense: np.ndarray
+    lengths: np.ndarray
 
 
 @dataclass
@@ -740,7 +741,7 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
     texts = [t for ts in doc_texts for t in ts]
     width = len(dense_names(settings))
     if not texts:
-        empty = [DocumentFeatures(us, np.zeros((0, width))) for us in doc_units]
+        empty = [DocumentFeatures(us, np.zeros((0, width)), np.zeros(0)) for us in doc_units]
         nothing = np.zeros(0, dtype=np.int64)
         return FeatureRows(nothing, nothing, np.zeros(0), np.zeros((0, width)), settings.n_features), empty
     # Units whose text recurs in the batch (a site's navigation and footer on each of its pages)
@@ -756,10 +757,11 @@ def feature_rows(documents: list[list[str]], settings: FeatureSettings, repeats=
         base, text, lexical = (block[inverse] for block in memo.rows(distinct, recur))
     else:
         base, text = shallow(distinct)[inverse], _unit_text(distinct_stripped)[inverse]
-    dense = _context(_Pages.of(documents, doc_units), stripped, base, text, counts, settings)
+    lengths = np.fromiter(map(len, distinct_stripped), dtype=float, count=len(distinct))[inverse]
+    dense = _context(_Pages.of(documents, doc_units), stripped, lengths, base, text, counts, settings)
     docs, start = [], 0
     for us in doc_units:
-        docs.append(DocumentFeatures(us, dense[start : start + len(us)]))
+        docs.append(DocumentFeatures(us, dense[start : start + len(us)], lengths[start : start + len(us)]))
         start += len(us)
     # Scaled into column-major order: the product with the weights reads the block column by column.
     dense = np.multiply(dense, _scales(settings), out=np.empty((dense.shape[1], len(dense))).T)

@@ -20,11 +20,6 @@ from .memo import UnitMemo
 from .model import LinearModel
 from .segment import Unit, split_lines
 
-
-def unit_lengths(lines: list[str], units: list[Unit]) -> np.ndarray:
-    """Characters of text in each unit (surrounding whitespace excluded)."""
-    return np.array([len(lines[u.line][u.start : u.end].strip()) for u in units], dtype=float)
-
 # Documents scored together in one feature matrix: large enough to vectorize, small enough
 # to keep memory flat.
 BATCH_LINES = 20_000
@@ -109,8 +104,7 @@ class Labeler:
         documents at once; each document comes out as it would alone."""
         proba = self.model.predict_proba(X) if X.shape[0] else np.zeros((0, len(LABELS)))
         sizes = np.array([len(doc.units) for doc in docs], dtype=np.int64)
-        lengths = np.array([len(lines[u.line][u.start : u.end].strip()) for lines, doc in zip(documents, docs)
-                            for u in doc.units], dtype=float)
+        lengths = np.concatenate([doc.lengths for doc in docs]) if docs else np.zeros(0)
         log_proba = self.revise(lengths, proba, sizes)
         same_line = np.array([u.part > 0 for doc in docs for u in doc.units], dtype=bool)
         path = viterbi(log_proba * emission_weights(lengths)[:, None], self.log_start, self.log_trans,

@@ -14,7 +14,7 @@ from .corpus import LABELS, Document, corpus_hash
 from .decode import STATES, TRANSITION_WEIGHT, fit_transitions, states
 from .evaluation import Report, format_group_report, score, score_groups
 from .features import DocumentFeatures, FeatureSettings, featurize
-from .filtering import Labeler, unit_lengths
+from .filtering import Labeler
 from .model import DEFAULT_ALPHA, LinearModel
 from .repeats import RepeatCounter
 
@@ -135,9 +135,8 @@ def _context_model(data: TrainingSet, doc_ids, proba: np.ndarray, alpha: float) 
         rows = np.flatnonzero(data.row_doc == k)
         if not len(rows):
             continue
-        lengths = unit_lengths(data.docs[k].lines, data.features[k].units)
         ok = data.y[rows] >= 0
-        feats.append(context_features(proba[rows], lengths)[ok])
+        feats.append(context_features(proba[rows], data.features[k].lengths)[ok])
         labels.extend(LABELS[v] for v in data.y[rows][ok])
     return LinearModel(alpha=alpha * CONTEXT_ALPHA_SCALE).fit(np.vstack(feats), labels)
 
