@@ -68,7 +68,7 @@ URL = re.compile(r"https?://|www\.|\.(?:com|cn|net|org|html?|shtml|aspx?)\b", re
 EMAIL = re.compile(r"[\w.-]+@[\w-]+\.[a-z]{2,}", re.IGNORECASE)
 ICP = re.compile(r"ICP|备案|備案|公网安备|公網安備|版权所有|版權所有|copyright|©", re.IGNORECASE)
 DATE = re.compile(r"\d{2,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|\d{1,2}月\d{1,2}日|\d{4}年")
-TIME = re.compile(r"\d{1,2}:\d{2}")
+TIME = re.compile(r"\d\d?:\d\d")  # \d{1,2}:\d{2}, starting with a character set
 TRAILING_DATE = re.compile(r"(?:\d{2,4}[-/.年])?\d{1,2}[-/.月]\d{1,2}日?\s*$")
 LIST_MARKER = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[.．、](?!\d)"
@@ -325,9 +325,11 @@ PAGE_NAMES = ["after_appendix_marker", "after_list_marker", "text_elsewhere_in_d
               "before_salutation", "before_salutation_long", "like_title_below", "like_title_above",
               "part_heading", "part_heading_before_text", "copied_below"]
 # A site's editorial note about the document ("下面是小编为大家整理的……仅供参考"), anywhere in the unit.
+# Every branch starts with a literal, so `re` skips ahead to their first characters.
+_COLLECTED = r"(?:是|就是|为)[^。！？!?]{0,30}(?:整理|收集|精选|搜集|带来|分享)"
 EDITOR_NOTE = re.compile(
     r"小编|仅供参考|仅供大家参考|欢迎阅读|欢迎借鉴|希望对(?:你|您|大家)有所帮助|一起来看看吧|一起来看看|让我们一起|"
-    r"(?:以下|下面)(?:是|就是|为)[^。！？!?]{0,30}(?:整理|收集|精选|搜集|带来|分享)"
+    rf"以下{_COLLECTED}|下面{_COLLECTED}"
 )
 # The note opens or closes an intro paragraph: its head and tail are read.
 EDITOR_HEAD, EDITOR_TAIL = 200, 100

@@ -51,10 +51,10 @@ _TAIL = (
     r"(?:上一篇|下一篇|上一页|下一页|上篇|下篇|相关栏目|相关文章|相关阅读|相关推荐|相关范文|热门文章|推荐阅读|"
     r"本文链接|原文链接|本文地址|文章来源|责任编辑|转载请注明)[^\S\n]*[:：]"
 )
-_SEPARATOR = r"[|｜_＿\-—=*#~·•・]{4,}"
+_SEPARATOR = r"[|｜_＿\-—=*#~·•・][|｜_＿\-—=*#~·•・]{3,}"  # four or more
 # (?:[!-~]{1,3} ){4,}[!-~]{0,3}, written to start with a character set so that `re` skips ahead.
 _JAMMER = r"[!-~][!-~]{0,2} (?:[!-~]{1,3} ){3,}[!-~]{0,3}"
-_CODE = r"[^\u3400-\u9fff\u3000-\u303f\uff00-\uffef\n]{40,}"
+_CODE = r"[^\u3400-\u9fff\u3000-\u303f\uff00-\uffef\n][^\u3400-\u9fff\u3000-\u303f\uff00-\uffef\n]{39,}"  # 40 or more
 _PORN = "国产|精品|无码|有码|久久|一区|二区|三区|在线观看|在线播放|中文字幕|日韩|欧美|亚洲|人妻|熟女|av|AV"
 _GAMBLING = (
     r"(?:娱乐城|娱乐场|娱乐平台|真人娱乐|国际娱乐|线上娱乐|博彩|赌场|百家乐|葡京|威尼斯人|太阳城|时时彩|六合彩|"
@@ -75,8 +75,9 @@ SPAM_TERMS = re.compile(
 )
 
 
-# Each candidate pattern starts with a literal or a character set, so `re` skips ahead to the
-# places where it can match; what comes before a match (an ellipsis before a notice, a few
+# Each candidate pattern starts with a literal, a character set or a choice of literals (not a
+# repeated set: `[…]{4,}` is written `[…][…]{3,}`), so `re` skips ahead to the places where it
+# can match; what comes before a match (an ellipsis before a notice, a few
 # characters glued before a casino brand, the character before a jammer code) is checked after.
 _PATTERNS = (
     ("notice", re.compile(_NOTICE_CORE)),
@@ -92,7 +93,7 @@ _PATTERNS = (
 # looks behind), so `re` would try it at every position. Any match holds one of its title words
 # (each holds one of these) or a bracket: it runs only on the lines holding one. Not 题 or 名
 # alone: 问题 and 名单 stand in many a body line.
-_PREFIX_LINE_CHARS = re.compile(r"标题|题目|篇名|名称|[\[【]")
+_PREFIX_LINE_CHARS = re.compile(r"标题|题目|篇名|名称|\[|【")
 _NOTICE_LEAD = re.compile(r"(?:…{1,2}|\.{3,6})?[^\S\n]*\Z")
 _GAMBLING_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,4}\Z")
 _JAMMER_AFTER = re.compile(r"[\s\u3400-\u9fff，。]")

@@ -110,3 +110,22 @@ def test_the_prefix_pattern_searched_line_by_line_finds_what_a_whole_text_search
     text = "".join(chars)
     pattern = dict(_PATTERNS)["prefix"]
     assert [m.span() for m in _prefix_matches(pattern, text)] == [m.span() for m in pattern.finditer(text)]
+
+
+# Written to start with a character set (which `re` skips ahead to), these patterns match what
+# their plain forms match.
+_PLAIN = {
+    "separator": (r"[|｜_＿\-—=*#~·•・]{4,}", list("|｜_＿-—=*#~·•・甲 \n")),
+    "code": (r"[^\u3400-\u9fff\u3000-\u303f\uff00-\uffef\n]{40,}", ["a", "{", " ", "甲", "\u3000", "，", "\n", "x=1;" * 5]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_PLAIN))
+@given(data=st.data())
+@settings(max_examples=200, deadline=None)
+def test_candidate_patterns_match_their_plain_forms(kind, data):
+    import re
+
+    plain, alphabet = _PLAIN[kind]
+    text = "".join(data.draw(st.lists(st.sampled_from(alphabet), max_size=120)))
+    assert [m.span() for m in dict(_PATTERNS)[kind].finditer(text)] == [m.span() for m in re.finditer(plain, text)]
