@@ -123,6 +123,11 @@ class Unit(NamedTuple):
     parts: int
 
 
+# A NamedTuple made from a tuple of its fields by tuple's own constructor: the same value as
+# calling the class, without its __new__ written in Python.
+_make = tuple.__new__
+
+
 def split_lines(text: str) -> list[str]:
     """The document's lines; `text` has universal newlines already (see reading.normalize_newlines)."""
     return text.split("\n")
@@ -292,7 +297,7 @@ def units(lines: list[str]) -> list[Unit]:
     for i, line in enumerate(lines):
         if i not in special and len(line) < HEAD_LINE:  # most lines: one unit, unless blank
             if line.strip():
-                out.append(Unit(i, 0, len(line), 0, 0, 1))
+                out.append(_make(Unit, (i, 0, len(line), 0, 0, 1)))  # Unit(i, 0, len(line), 0, 0, 1)
         elif line.strip():
             segments = split_line(line, special.get(i, []))
             parts = len(segments)
