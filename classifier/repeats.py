@@ -100,8 +100,9 @@ class RepeatCounter:
         if len(pairs):
             pairs = pairs[np.lexsort(pairs.T[::-1])]
             pairs = pairs[np.concatenate([[True], (pairs[1:] != pairs[:-1]).any(axis=1)])]
-        for row in range(len(SEEDS)):
-            np.add.at(self.table[row], pairs[:, row + 1], 1)
+        for row in range(len(SEEDS)):  # np.add.at(self.table[row], pairs[:, row + 1], 1), a few times faster
+            slot, added = np.unique(pairs[:, row + 1], return_counts=True)
+            self.table[row, slot] += added.astype(self.table.dtype)
         self.documents += len(sizes)
         counts = np.min([self.table[row][slots[:, row]] for row in range(len(SEEDS))], axis=0) - 1
         counts[short] = 0
