@@ -425,7 +425,10 @@ def _elsewhere(stripped: list[str]) -> list[bool]:
     """Whether a short unit's text also stands inside another unit of the page (a title in a breadcrumb)."""
     lo, hi = ELSEWHERE_CHARS
     joined = "\n".join(s[:200] for s in stripped[:ELSEWHERE_UNITS])
-    return [lo <= len(s) <= hi and joined.count(s) > 1 for s in stripped]
+    find = joined.find
+    # joined.count(s) > 1: a second occurrence after the end of the first (count's are disjoint),
+    # found without reading the rest of the page.
+    return [lo <= len(s) <= hi and (first := find(s)) >= 0 and find(s, first + len(s)) >= 0 for s in stripped]
 
 
 # Two title-like units near each other at the top of a page that share most of their character

@@ -2,7 +2,7 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from classifier.features import (
@@ -360,3 +360,15 @@ def test_fast_patterns_match_their_plain_forms(name, data):
         multi = features._EDITOR_NOTE_M
         assert [m.span() for m in multi.finditer(text)] == [
             m.span() for m in re.finditer(plain.replace("[^。！？!?]", "[^。！？!?\n]"), text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab首页", min_size=0, max_size=12), max_size=30))
+@example(["首页首页首页"] + ["b"] * 199 + ["首页首页"])  # past the units read, inside one: overlapping only
+def test_text_elsewhere_on_the_page_means_two_disjoint_occurrences(units):
+    """_elsewhere finds a second occurrence with str.find; it must agree with str.count > 1."""
+    from classifier.features import ELSEWHERE_CHARS, ELSEWHERE_UNITS, _elsewhere
+
+    lo, hi = ELSEWHERE_CHARS
+    joined = "\n".join(s[:200] for s in units[:ELSEWHERE_UNITS])
+    assert _elsewhere(units) == [lo <= len(s) <= hi and joined.count(s) > 1 for s in units]
