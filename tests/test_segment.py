@@ -129,3 +129,33 @@ def test_candidate_patterns_match_their_plain_forms(kind, data):
     plain, alphabet = _PLAIN[kind]
     text = "".join(data.draw(st.lists(st.sampled_from(alphabet), max_size=120)))
     assert [m.span() for m in dict(_PATTERNS)[kind].finditer(text)] == [m.span() for m in re.finditer(plain, text)]
+
+
+_LINE_PIECES = ["甲乙丙丁", "。", "，", " ", "\u3000", "  ", "标题：", "|", "上一篇：", "……(省略979字)……", "www.x.com",
+                "同志们", "abc", "甲" * 40, "丁" * 90, "。" * 3]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_LINE_PIECES), max_size=30).map("".join), max_size=12))
+@example(["丁" * 360 + "。 甲乙丙丁", "", "甲乙丙丁 " + "丁" * 90])  # a paragraph break; a heading glued on
+def test_units_are_the_segments_split_line_gives_every_line(lines):
+    """units() takes a short cut for most lines; each line's units must be what split_line gives
+    it, with the candidate spans the document's scan found in it."""
+    from bisect import bisect_right
+    from itertools import accumulate
+
+    from classifier.segment import _scan
+
+    ends = list(accumulate(len(line) + 1 for line in lines))
+    spans: dict[int, list] = {}
+    for start, stop, kind in _scan("\n".join(lines)):
+        i = bisect_right(ends, start)
+        if i < len(lines):
+            offset = ends[i] - len(lines[i]) - 1
+            spans.setdefault(i, []).append((start - offset, min(stop - offset, len(lines[i])), kind))
+    expected = []
+    for i, line in enumerate(lines):
+        if line.strip():
+            segments = split_line(line, spans.get(i, []))
+            expected += [(i, start, stop, kind, part, len(segments)) for part, (start, stop, kind) in enumerate(segments)]
+    assert [tuple(u) for u in units(lines)] == expected
