@@ -196,7 +196,7 @@ def main() -> None:
         mb = sum(len(p.encode("utf-8")) for p in pages) / 1e6
         small = Path(tmp) / "small.txt"
         small.write_text(next(p for p in pages if 4000 <= len(p.encode("utf-8")) <= 6000), encoding="utf-8")
-        run(cli + [str(small)])  # warm-up: the module bytecode cached, the files in the page cache
+        run(cli + [str(small)])  # warm-up: the package's bytecode written and cached
         start_s, _ = run(cli + [str(small)])
         one_s, one_mem = run(cli + [str(corpus_dir)])
         par_s, _ = run(cli + [str(corpus_dir), "--jobs", str(args.jobs)])

@@ -11,7 +11,8 @@
 The same step runs under datatrove's Slurm and Ray executors. Each document's metadata gets
 `classifier_dropped` (lines dropped per label, e.g. {"chrome": 12, "spam": 1}). Documents
 whose body is empty are dropped (`drop_empty=False` keeps them with empty text). Repeated-line
-evidence is counted per task, across the documents that task reads.
+evidence is counted per task, across the documents that task reads (afresh for each task, also
+when one process runs several). Ray needs datatrove 0.5 or newer.
 """
 from __future__ import annotations
 
@@ -46,6 +47,16 @@ class BodyFilter(BaseFilter):
 
             self._labeler = artifacts.load(self.model)
             self._counter = RepeatCounter() if self.repeats else None
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        """One task: repeated lines are counted over this task's documents only, also where one
+        process runs several tasks one after another (a Slurm job of several tasks, say)."""
+        self._setup()
+        if self.repeats:
+            from .repeats import RepeatCounter
+
+            self._counter = RepeatCounter()
+        yield from super().run(data, rank, world_size)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         return self.filter_batch([doc])[0]
