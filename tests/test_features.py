@@ -333,13 +333,15 @@ def test_preview_check_removes_exactly_the_whitespace_a_regex_would(units, data)
     assert features._copied_below(stripped) == by_regex(stripped)
 
 
-# Written so that `re` skips ahead to where they can match, these patterns match what their
-# plain forms match.
+_COLLECTED_WORDS = ["整理", "收集", "精选", "搜集", "带来", "分享"]
 _PLAIN_FORMS = {
-    "TIME": (r"\d{1,2}:\d{2}", list("0123456789:：甲 ") + ["12:30"]),
+    "TIME": (r"\d{1,2}:\d{2}", list("0123456789:：甲 ٣５") + ["12:30"], "\n9:05 12:30:1 ٣:٤٥ ５:５５ 123:4"),
     "EDITOR_NOTE": (r"小编|仅供参考|仅供大家参考|欢迎阅读|欢迎借鉴|希望对(?:你|您|大家)有所帮助|"
                     r"一起来看看吧|一起来看看|让我们一起|(?:以下|下面)(?:是|就是|为)[^。！？!?]{0,30}(?:整理|收集|精选|搜集|带来|分享)",
-                    ["以下", "下面", "是", "就是", "为", "整理", "分享", "小编", "甲", "。", "!", "\n", "以下是" + "甲" * 29]),
+                    ["以下", "下面", "是", "就是", "为", "小编", "甲", "。", "!", "\n", "甲" * 29] + _COLLECTED_WORDS,
+                    "\n".join(f"{lead}{verb}{'甲' * gap}{word}" for lead in ("以下", "下面") for verb in ("是", "就是", "为")
+                              for gap in (0, 29, 30, 31) for word in _COLLECTED_WORDS)
+                    + "\n下面就是甲整理\n以下为小编分享\n希望对您有所帮助"),
 }
 
 
@@ -347,13 +349,14 @@ _PLAIN_FORMS = {
 @given(data=st.data())
 @settings(max_examples=200, deadline=None)
 def test_fast_patterns_match_their_plain_forms(name, data):
+    """Written so that `re` skips ahead to where they can match, these patterns match what their
+    plain forms match: on drawn text, and on matches at and around their bounds."""
     import re
 
     from classifier import features
 
-    plain, alphabet = _PLAIN_FORMS[name]
-    text = "".join(data.draw(st.lists(st.sampled_from(alphabet), max_size=60)))
-    text += "\n下面就是甲整理\n以下为小编分享\n希望对您有所帮助\n9:05 12:30:1"  # one of each kind of match
+    plain, alphabet, edges = _PLAIN_FORMS[name]
+    text = "".join(data.draw(st.lists(st.sampled_from(alphabet), max_size=60))) + "\n" + edges
     fast = getattr(features, name)
     assert [m.span() for m in fast.finditer(text)] == [m.span() for m in re.finditer(plain, text)]
     if name == "EDITOR_NOTE":  # and its form for windows joined by newlines, per window

@@ -105,6 +105,7 @@ _PREFIX_CHARS = list("标题名称篇目文章本【】[]|｜：: \t\u3000\n—-
 @given(st.lists(st.sampled_from(_PREFIX_CHARS), max_size=50))
 @example(["x\n", "名称：", "会议纪要 |", "正文"])
 @example(["【某网】", "篇名", "：讲话 |"])
+@example(["【本】文章"])
 @settings(max_examples=500, deadline=None)
 def test_the_prefix_pattern_searched_line_by_line_finds_what_a_whole_text_search_finds(chars):
     text = "".join(chars)
@@ -112,23 +113,34 @@ def test_the_prefix_pattern_searched_line_by_line_finds_what_a_whole_text_search
     assert [m.span() for m in _prefix_matches(pattern, text)] == [m.span() for m in pattern.finditer(text)]
 
 
-# Written to start with a character set (which `re` skips ahead to), these patterns match what
-# their plain forms match.
+# Written to start with a character set or a choice of literals (which `re` skips ahead to),
+# these patterns match what their plain forms match: on drawn text, and on runs just below, at
+# and just above their bounds.
 _PLAIN = {
-    "separator": (r"[|｜_＿\-—=*#~·•・]{4,}", list("|｜_＿-—=*#~·•・甲 \n")),
-    "code": (r"[^\u3400-\u9fff\u3000-\u303f\uff00-\uffef\n]{40,}", ["a", "{", " ", "甲", "\u3000", "，", "\n", "x=1;" * 5]),
+    "separator": (r"[|｜_＿\-—=*#~·•・]{4,}", list("|｜_＿-—=*#~·•・甲 \n"),
+                  "甲___甲____甲_____甲\n----\n" + "—" * 3 + "甲"),
+    "code": (r"[^\u3400-\u9fff\u3000-\u303f\uff00-\uffef\n]{40,}",
+             ["a", "{", " ", "甲", "\u3000", "，", "\n", "x=1;" * 5, "a" * 39],
+             "甲" + "a" * 39 + "甲" + "a" * 40 + "甲" + "a" * 41 + "甲\n" + "a" * 39 + "甲\n" + "b" * 40),
+    "prefix line": (r"标题|题目|篇名|名称|[\[【]", list("标题目篇名称[]【】甲\n"), "【本】文章\n标题名称题目篇名[x]"),
 }
 
 
-@pytest.mark.parametrize("kind", sorted(_PLAIN))
+def _fast(name: str):
+    from classifier.segment import _PREFIX_LINE_CHARS
+
+    return _PREFIX_LINE_CHARS if name == "prefix line" else dict(_PATTERNS)[name]
+
+
+@pytest.mark.parametrize("name", sorted(_PLAIN))
 @given(data=st.data())
 @settings(max_examples=200, deadline=None)
-def test_candidate_patterns_match_their_plain_forms(kind, data):
+def test_candidate_patterns_match_their_plain_forms(name, data):
     import re
 
-    plain, alphabet = _PLAIN[kind]
-    text = "".join(data.draw(st.lists(st.sampled_from(alphabet), max_size=120)))
-    assert [m.span() for m in dict(_PATTERNS)[kind].finditer(text)] == [m.span() for m in re.finditer(plain, text)]
+    plain, alphabet, edges = _PLAIN[name]
+    text = "".join(data.draw(st.lists(st.sampled_from(alphabet), max_size=120))) + edges
+    assert [m.span() for m in _fast(name).finditer(text)] == [m.span() for m in re.finditer(plain, text)]
 
 
 _LINE_PIECES = ["甲乙丙丁", "。", "，", " ", "\u3000", "  ", "标题：", "|", "上一篇：", "……(省略979字)……", "www.x.com",
