@@ -175,7 +175,7 @@ def hashed_entries(texts: list[str], settings: FeatureSettings) -> tuple[np.ndar
     shift = width.bit_length() - 1
     # Each entry as one key, row * width + (width - 1 - column): sorted, they run row by row and
     # columns descending. In 32 bits when every key fits, where they sort twice as fast.
-    if width == 1 << shift and shift < 32 and len(norm) * width <= 2**32:
+    if 0 <= shift < 32 and width == 1 << shift and len(norm) * width <= 2**32:
         words = (r2 * width + (width - 1 - c2)).astype(np.uint32)
         keys, counts = np.unique(np.concatenate([_ngram_keys(norm, settings, shift), words]), return_counts=True)
         rows, cols = (keys >> np.uint32(shift)).astype(np.int64), (width - 1) - (keys & np.uint32(width - 1)).astype(np.int64)
