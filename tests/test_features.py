@@ -294,7 +294,7 @@ def test_hashed_entries_equal_a_count_by_hand(width, count):
     settings = replace(SETTINGS, n_features=width)
     texts = ["首页 | 新闻中心", "同志们：今天召开会议，研究部署工作。" * 12, "", "上传者：abc 2021-01-01",
              "𠀀字—…\u3000x", "首页 | 新闻中心", "a"]
-    texts = texts[-count:]  # keys reach count * width - 1: 2**32 - 1 for 2 texts of 2**31 columns
+    texts = texts[-count:]  # keys lie below count * width: 2**32 for 2 texts of 2**31 columns
     rows, cols, values = hashed_entries(texts, settings)
     assert list(zip(rows.tolist(), cols.tolist(), values.tolist())) == _entries_by_hand(texts, settings)
 
