@@ -15,9 +15,11 @@ The share of lines that recur is printed. Then it times, side by side:
   and jusText with each line wrapped as an HTML paragraph (jusText reads jieba-split words with
   a Chinese stoplist). The slow baselines run on a sample of the corpus (`--sample-mb`).
 
-Ratios are what to compare across runs: the machines are shared and noisy.
+Ratios are what to compare across runs: the machines are shared and noisy. Each throughput and
+start-up figure and each baseline is the best of `--repeat` runs (2 by default): a run slowed by
+another job on the machine does not count.
 
-    python benchmarks/bench.py [--mb 50] [--sample-mb 2] [--long-mb 200] [--jsonl-mb 1000]
+    python benchmarks/bench.py [--mb 50] [--sample-mb 2] [--long-mb 200] [--jsonl-mb 1000] [--repeat 2]
 """
 from __future__ import annotations
 
@@ -114,8 +116,13 @@ def recurring(pages: list[str]) -> float:
 _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run(args: list[str]) -> tuple[float, int]:
-    """Wall time and peak resident memory (MB) of one command."""
+def run(args: list[str], times: int = 1) -> tuple[float, int]:
+    """Best wall time and highest peak resident memory (MB) of `times` runs of one command."""
+    results = [_run_once(args) for _ in range(times)]
+    return min(seconds for seconds, _ in results), max(memory for _, memory in results)
+
+
+def _run_once(args: list[str]) -> tuple[float, int]:
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, env=_ENV)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -134,17 +141,21 @@ def as_html(text: str, words=None) -> str:
     return "<html><body>" + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) + "</body></html>"
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def timed(fn, times: int = 1) -> float:
+    """Best wall time of `times` calls."""
+    best = math.inf
+    for _ in range(times):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
-def baselines(pages: list[str], sample_mb: float) -> dict[str, float]:
-    """MB/s of each baseline; the slow ones on the first pages up to sample_mb."""
+def baselines(pages: list[str], sample_mb: float, times: int = 1) -> dict[str, float]:
+    """MB/s of each baseline (best of `times`); the slow ones on the first pages up to sample_mb."""
     speeds = {}
     mb = sum(len(p.encode("utf-8")) for p in pages) / 1e6
-    speeds["line rule (plain Python)"] = mb / timed(lambda: [line_rule(p) for p in pages])
+    speeds["line rule (plain Python)"] = mb / timed(lambda: [line_rule(p) for p in pages], times)
     sample, size = [], 0
     for p in pages:
         if size >= sample_mb * 1e6:
@@ -156,7 +167,7 @@ def baselines(pages: list[str], sample_mb: float) -> dict[str, float]:
         import trafilatura
 
         docs = [as_html(p) for p in sample]
-        speeds["trafilatura"] = smb / timed(lambda: [trafilatura.extract(d) for d in docs])
+        speeds["trafilatura"] = smb / timed(lambda: [trafilatura.extract(d) for d in docs], times)
     except ImportError:
         print("trafilatura not installed: pip install -e '.[bench]'")
     try:
@@ -170,7 +181,7 @@ def baselines(pages: list[str], sample_mb: float) -> dict[str, float]:
             for p in sample:
                 justext.justext(as_html(p, words=jieba.lcut), CHINESE_STOPWORDS)
 
-        speeds["jusText (jieba words)"] = smb / timed(run_justext)
+        speeds["jusText (jieba words)"] = smb / timed(run_justext, times)
     except ImportError:
         print("justext not installed: pip install -e '.[bench]'")
     return speeds
@@ -183,6 +194,9 @@ def main() -> None:
     parser.add_argument("--long-mb", type=float, default=200.0, help="size of the one-line input, MB (0: skip)")
     parser.add_argument("--jsonl-mb", type=float, default=1000.0, help="size of the JSONL stream, MB (0: skip)")
     parser.add_argument("--jobs", type=int, default=2, help="processes for the parallel run")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs of each throughput and start-up measurement and baseline; the best counts "
+                             "(the long line and the JSONL stream run once)")
     parser.add_argument("--order", choices=("shuffled", "site"), default="shuffled",
                         help="pages of all sites shuffled together, or each site's pages one after another")
     args = parser.parse_args()
@@ -197,9 +211,9 @@ def main() -> None:
         small = Path(tmp) / "small.txt"
         small.write_text(next(p for p in pages if 4000 <= len(p.encode("utf-8")) <= 6000), encoding="utf-8")
         run(cli + [str(small)])  # warm-up: the package's bytecode written and cached
-        start_s, _ = run(cli + [str(small)])
-        one_s, one_mem = run(cli + [str(corpus_dir)])
-        par_s, _ = run(cli + [str(corpus_dir), "--jobs", str(args.jobs)])
+        start_s, _ = run(cli + [str(small)], args.repeat)
+        one_s, one_mem = run(cli + [str(corpus_dir)], args.repeat)
+        par_s, _ = run(cli + [str(corpus_dir), "--jobs", str(args.jobs)], args.repeat)
         long_line = None
         if args.long_mb:
             piece = "".join(p.replace("\n", " ") for p in pages[:200])
@@ -220,10 +234,11 @@ def main() -> None:
                     f.write(line)
                     written, k = written + len(line.encode("utf-8")), k + 1
             stream = run(cli + ["--jsonl", str(jsonl_path), "--quiet"]) + (written / 1e6,)
-        speeds = baselines(pages, args.sample_mb)
+        speeds = baselines(pages, args.sample_mb, args.repeat)
     ours = mb / one_s
     order = "shuffled" if args.order == "shuffled" else "in site order"
-    print(f"corpus: {mb:.1f} MB, {len(pages)} pages (labeled/ {order}, body lines changed per copy), "
+    print(f"best of {args.repeat} runs each; "
+          f"corpus: {mb:.1f} MB, {len(pages)} pages (labeled/ {order}, body lines changed per copy), "
           f"{recurring(pages):.0%} of lines recur from an earlier page")
     print(f"classifier filter, 1 process    {ours:8.2f} MB/s  {len(pages) / one_s:8.0f} docs/s  peak {one_mem} MB")
     print(f"classifier filter, --jobs {args.jobs}     {mb / par_s:8.2f} MB/s  = {one_s / par_s:.2f} x one process")
