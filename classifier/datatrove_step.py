@@ -12,7 +12,10 @@ The same step runs under datatrove's Slurm and Ray executors. Each document's me
 `classifier_dropped` (lines dropped per label, e.g. {"chrome": 12, "spam": 1}). Documents
 whose body is empty are dropped (`drop_empty=False` keeps them with empty text). Repeated-line
 evidence is counted per task, across the documents that task reads (afresh for each task, also
-when one process runs several). Ray needs datatrove 0.5 or newer.
+when one process runs several). A document's counts include the other documents of its batch
+(`batch_size`, 64 by default, as in the CLI): a task's bodies equal the CLI's over the same
+documents in the same order, unless 64 documents hold more than 4 million characters (the CLI
+then takes fewer at a time). Ray needs datatrove 0.5 or newer.
 """
 from __future__ import annotations
 

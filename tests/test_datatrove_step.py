@@ -7,8 +7,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -59,8 +61,9 @@ def test_local_executor_matches_cli(tiny_model, corpus_dir, tmp_path):
     ).run()
     records = _records(out)[0]
     assert [r["id"] for r in records] == [f"doc{k:03d}" for k in range(len(docs))]
+    assert all(r["metadata"]["file_path"].endswith("pages.jsonl") for r in records)  # the reader's metadata kept
 
-    # The CLI over the same documents in the same order (repeats counted the same way).
+    # The CLI over the same documents in the same order.
     bodies = tmp_path / "bodies"
     cli = CliRunner().invoke(app, ["filter", str(pages), "--model", str(tiny_model), "--output-dir", str(bodies)])
     assert cli.exit_code == 0
@@ -118,6 +121,12 @@ def site_tasks(tmp_path_factory) -> tuple[Path, list[list[str]]]:
     return source, alone
 
 
+def _subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for executor processes: this checkout's package first on the path."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, **extra}
+
+
 def _check_tasks(out: Path, alone: list[list[str]]) -> None:
     tasks = _records(out)
     assert [[r["id"] for r in records] for records in tasks] == [
@@ -133,6 +142,31 @@ def test_local_executor_counts_repeats_per_task(site_tasks, tmp_path):
     LocalPipelineExecutor(pipeline=[JsonlReader(str(source)), BodyFilter(drop_empty=False), JsonlWriter(str(out))],
                           tasks=2, workers=1, logging_dir=str(tmp_path / "logs")).run()
     _check_tasks(out, alone)
+
+
+def test_counts_carry_over_from_batch_to_batch_within_a_task(site_tasks, tmp_path):
+    """With batches of one document, each document's repeat counts include the task's earlier
+    documents: the bodies the library gives with one counter across the batches."""
+    from classifier import artifacts
+    from classifier.filtering import body_text
+    from classifier.repeats import RepeatCounter
+    from classifier.segment import split_lines
+
+    source, _ = site_tasks
+    labeler = artifacts.load()
+    expected = []
+    for part in sorted(source.glob("*.jsonl")):
+        pages = [split_lines(json.loads(line)["text"]) for line in part.read_text(encoding="utf-8").splitlines()]
+        shared = RepeatCounter()
+        expected.append([body_text(lines, labeler.label_documents([lines], shared)[0]) for lines in pages])
+        fresh = [body_text(lines, labeler.label_documents([lines], RepeatCounter())[0]) for lines in pages]
+        if part.name == "part0.jsonl":
+            assert expected[-1] != fresh  # these bodies depend on the earlier batches' counts
+    out = tmp_path / "out"
+    LocalPipelineExecutor(pipeline=[JsonlReader(str(source)), BodyFilter(batch_size=1, drop_empty=False),
+                                    JsonlWriter(str(out))],
+                          tasks=2, workers=1, logging_dir=str(tmp_path / "logs")).run()
+    assert [[r["text"] for r in records] for records in _records(out)] == expected
 
 
 # Stand-ins for the Slurm commands datatrove calls: sbatch records what it was given and
@@ -185,7 +219,7 @@ def test_slurm_executor_counts_repeats_per_task(site_tasks, tmp_path, monkeypatc
     assert "--export=ALL,RUN_OFFSET=0" in submitted.read_text()
     assert not out.exists()  # submitted, not run
     for task in range(jobs):
-        env = {**os.environ, "SLURM_ARRAY_TASK_ID": str(task), "RUN_OFFSET": "0", "SLURM_NODELIST": "localhost"}
+        env = _subprocess_env(SLURM_ARRAY_TASK_ID=str(task), RUN_OFFSET="0", SLURM_NODELIST="localhost")
         done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-3000:]
     _check_tasks(out, alone)
@@ -199,9 +233,9 @@ from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 from classifier.datatrove_step import BodyFilter
 
-source, out, logs = sys.argv[1:]
+source, out, logs, temp = sys.argv[1:]
 ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-         object_store_memory=100 * 2**20)
+         object_store_memory=100 * 2**20, _temp_dir=temp)
 try:
     RayPipelineExecutor(pipeline=[JsonlReader(source), BodyFilter(drop_empty=False), JsonlWriter(out)],
                         tasks=2, workers=2, mem_per_cpu_gb=0.25, logging_dir=logs).run()
@@ -216,8 +250,12 @@ def test_ray_executor_counts_repeats_per_task(site_tasks, tmp_path):
     pytest.importorskip("ray")
     source, alone = site_tasks
     out, logs = tmp_path / "out", tmp_path / "logs"
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(_RAY_RUN), str(source), str(out), str(logs)],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths must fit in 107 bytes
+    try:
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(_RAY_RUN), str(source), str(out), str(logs), temp],
+                              capture_output=True, text=True, timeout=600, cwd=tmp_path, env=_subprocess_env())
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
     task_logs = "".join(path.read_text(errors="replace")[-2000:] for path in sorted(logs.glob("logs/*.log")))
     assert done.returncode == 0, done.stderr[-3000:] + task_logs
     assert len(_records(out)) == 2, task_logs or done.stderr[-3000:]
