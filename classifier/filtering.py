@@ -18,7 +18,7 @@ from .decode import TRANSITION_WEIGHT, emission_weights, viterbi
 from .features import DocumentFeatures, FeatureSettings, feature_rows
 from .memo import UnitMemo
 from .model import LinearModel
-from .segment import Unit, split_lines
+from .segment import Unit, _make, split_lines
 
 # Documents scored together in one feature matrix: large enough to vectorize, small enough
 # to keep memory flat.
@@ -48,11 +48,6 @@ def batches(documents: list[list[str]]) -> list[list[list[str]]]:
             out.append([])
             size = 0
     return [batch for batch in out if batch]
-
-
-# A NamedTuple made from a tuple of its fields by tuple's own constructor: the same value as
-# calling the class, without its __new__ written in Python (half the time, for every line).
-_make = tuple.__new__
 
 
 class LineLabel(NamedTuple):
