@@ -43,22 +43,22 @@ class BodyFilter(BaseFilter):
         self._labeler = None
         self._counter = None
 
-    def _setup(self) -> None:
+    def _setup(self, new_task: bool = False) -> None:
+        """Load the model once; start a repeat counter for a new task, or for the first batch
+        when `filter_batch` is called directly."""
         if self._labeler is None:
             from . import artifacts
-            from .repeats import RepeatCounter
 
             self._labeler = artifacts.load(self.model)
-            self._counter = RepeatCounter() if self.repeats else None
+        if self.repeats and (new_task or self._counter is None):
+            from .repeats import RepeatCounter
+
+            self._counter = RepeatCounter()
 
     def run(self, data, rank: int = 0, world_size: int = 1):
         """One task: repeated lines are counted over this task's documents only, also where one
         process runs several tasks one after another (a Slurm job of several tasks, say)."""
-        self._setup()
-        if self.repeats:
-            from .repeats import RepeatCounter
-
-            self._counter = RepeatCounter()
+        self._setup(new_task=True)
         yield from super().run(data, rank, world_size)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
