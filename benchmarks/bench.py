@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import importlib.util
 import json
 import math
 import os
@@ -211,9 +212,7 @@ def baselines(pages: list[str], sample_mb: float, times: int = 1) -> dict[str, f
         for path, part in zip(paths, (warm, sample)):
             path.write_text(json.dumps(part, ensure_ascii=False), encoding="utf-8")
         for name, (module, _) in SLOW_BASELINES.items():
-            try:
-                __import__(module)
-            except ImportError:
+            if importlib.util.find_spec(module) is None:
                 print(f"{module} not installed: pip install -e '.[bench]'")
                 continue
             seconds = [float(subprocess.run([sys.executable, __file__, "--time-baseline", name, *map(str, paths)],
