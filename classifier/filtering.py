@@ -204,3 +204,27 @@ def dropped_lines(lines: list[str], labels: list[LineLabel]) -> dict[str, int]:
     for item in widest.values():
         counts[item.label] = counts.get(item.label, 0) + 1
     return counts
+
+
+def kept_lines(lines: list[str], labels: list[LineLabel]) -> list[int]:
+    """The lines (1-based, ascending) holding body text."""
+    return sorted({item.line for item in labels if item.label == "body" and lines[item.line - 1][item.start : item.end].strip()})
+
+
+class Kept(NamedTuple):
+    """What filtering a document gives: its body, and what a run counts of it."""
+
+    body: str
+    kept: int  # lines holding body text
+    dropped: dict[str, int]  # `dropped_lines`
+    first: int  # the first and last line (1-based) holding body text; 0 when none does
+    last: int
+    lines: int  # lines of the document
+
+
+def keep(lines: list[str], labels: list[LineLabel]) -> Kept:
+    """A labeled document's body and counts: what `filter` needs, computed where it was labeled
+    (a worker process sends this instead of its labels)."""
+    numbers = kept_lines(lines, labels)
+    return Kept(body_text(lines, labels), len(numbers), dropped_lines(lines, labels),
+                numbers[0] if numbers else 0, numbers[-1] if numbers else 0, len(lines))

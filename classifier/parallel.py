@@ -4,11 +4,13 @@ Results come back in input order, and labels do not depend on how many processes
 Repeated-line evidence needs every earlier document counted first, so a batch takes two
 steps, both in the worker that batch k always goes to (k modulo N):
 
-1. the worker cuts the batch's documents into units and hashes their texts into sketch slots
-   (`repeats.sketch_keys`), keeps the units and sends the slots back;
+1. the worker splits the batch's texts into lines, cuts them into units and hashes the units'
+   texts into sketch slots (`repeats.sketch_keys`), keeps the units and sends the slots back;
 2. the calling process adds the slots to the one `RepeatCounter`, in input order and in the
    groups a single process counts them in, and sends the counts back to the worker, which
-   labels the batch from the units it kept.
+   labels the batch from the units it kept, and sends back the labels, or what a `finish`
+   function makes of each document's lines and labels (`filter` takes the body and counts:
+   less to send, and less for the calling process to do).
 
 The calling process only reads, counts and writes. When a worker dies (killed by the system),
 a new one takes its place and labels the batches it held again, without repeat counts; a batch
@@ -32,7 +34,7 @@ import numpy as np
 from .errors import WorkerError
 from .filtering import batches as scoring_batches
 from .repeats import WIDTH, sketch_keys
-from .segment import units
+from .segment import split_lines, units
 
 # Batches in flight per worker: enough to keep workers busy, few enough to keep memory flat.
 AHEAD = 4
@@ -63,6 +65,22 @@ def label_safely(labeler, documents: list[list[str]], counter=None, doc_units=No
             return [_failure(labeler, documents[0])]
         # Relabel one by one (without shared counts: the batch's were spent) to find the culprit.
         return [_failure(labeler, doc) for doc in documents]
+
+
+def finished(documents: list[list[str]], results: list, finish=None) -> list:
+    """`finish(lines, labels)` of each labeled document (its labels when `finish` is None); a
+    document whose labeling or finishing raised gives the exception."""
+    if finish is None:
+        return results
+    out = []
+    for lines, labels in zip(documents, results):
+        if not isinstance(labels, BaseException):
+            try:
+                labels = finish(lines, labels)
+            except Exception as exc:  # noqa: BLE001 - reported per document by the caller
+                labels = exc
+        out.append(labels)
+    return out
 
 
 def _failure(labeler, document: list[str]):
@@ -105,11 +123,11 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _serve(model: str | None, width: int, tasks, results, current) -> None:
-    """A worker: ("prepare", k, documents) -> ("keys", k, keys); ("label", k, counts) labels the
-    prepared batch k; ("label", k, documents) labels a batch without repeat counts. `results` is
-    the worker's own pipe; `current` (shared memory) holds the batch being worked on, so that a
-    death is put down to it."""
+def _serve(model: str | None, width: int, finish, tasks, results, current) -> None:
+    """A worker: ("prepare", k, texts) -> ("keys", k, keys); ("label", k, counts) labels the
+    prepared batch k; ("label", k, texts) labels a batch without repeat counts; each labeled
+    batch goes back as ("labels", k, `finished` results). `results` is the worker's own pipe;
+    `current` (shared memory) holds the batch being worked on, so that a death is put down to it."""
     from . import artifacts
 
     # The calling process handles interrupts and ends its workers itself; if it is killed
@@ -122,18 +140,22 @@ def _serve(model: str | None, width: int, tasks, results, current) -> None:
     for step, k, payload in iter(tasks.get, None):
         current.value = k
         if step == "prepare":
+            documents = [split_lines(text) for text in payload]
             try:
-                cut, keys = prepare(payload, width)
+                cut, keys = prepare(documents, width)
             except Exception:  # noqa: BLE001 - the labeling step finds and reports the document
                 cut, keys = None, None
-            held[k] = (payload, cut)
+            held[k] = (documents, cut)
             results.send(("keys", k, keys))
-        elif k in held:
-            documents, cut = held.pop(k)
-            counts = GivenCounts([c for group in payload for c in group]) if payload is not None else None
-            results.send(("labels", k, _sendable(label_safely(labeler, documents, counts, cut))))
         else:
-            results.send(("labels", k, _sendable(label_safely(labeler, payload))))
+            if k in held:
+                documents, cut = held.pop(k)
+                counts = GivenCounts([c for group in payload for c in group]) if payload is not None else None
+                labels = label_safely(labeler, documents, counts, cut)
+            else:
+                documents = [split_lines(text) for text in payload]
+                labels = label_safely(labeler, documents)
+            results.send(("labels", k, _sendable(finished(documents, labels, finish))))
         current.value = -1
 
 
@@ -158,9 +180,9 @@ class _Worker:
 class _Workers:
     """N worker processes, each with its own task queue and result pipe."""
 
-    def __init__(self, jobs: int, model: Path | None, width: int):
+    def __init__(self, jobs: int, model: Path | None, width: int, finish=None):
         self.context = multiprocessing.get_context()
-        self.args = (str(model) if model else None, width)
+        self.args = (str(model) if model else None, width, finish)
         self.workers = [_Worker(self.context, self.args) for _ in range(jobs)]
         self.idle_deaths = 0
 
@@ -222,17 +244,21 @@ class _Workers:
             worker.process.join()
 
 
-def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], counter=None, jobs: int = 1,
-                  model: Path | None = None) -> Iterator[tuple[object, list]]:
-    """For each (tag, documents) batch: (tag, labels of each document), in input order.
+def label_batches(labeler, batches: Iterable[tuple[object, list[str]]], counter=None, jobs: int = 1,
+                  model: Path | None = None, finish=None) -> Iterator[tuple[object, list]]:
+    """For each (tag, texts) batch: (tag, result of each text), in input order: the text's labels,
+    or `finish(lines, labels)` of its lines and labels (see `finished`), or the exception that
+    labeling it raised.
 
-    With jobs > 1, `model` is loaded by each worker (None: the shipped model).
+    With jobs > 1, `model` is loaded by each worker (None: the shipped model), and `finish` runs
+    in the workers: it must pickle (a module-level function).
     """
     if jobs <= 1:
-        for tag, documents in batches:
-            yield tag, label_safely(labeler, documents, counter)
+        for tag, texts in batches:
+            documents = [split_lines(text) for text in texts]
+            yield tag, finished(documents, label_safely(labeler, documents, counter), finish)
         return
-    workers = _Workers(jobs, model, counter.width if counter is not None else WIDTH)
+    workers = _Workers(jobs, model, counter.width if counter is not None else WIDTH, finish)
     try:
         yield from _pipeline(workers, batches, counter, jobs)
     except BaseException:
@@ -243,7 +269,7 @@ def label_batches(labeler, batches: Iterable[tuple[object, list[list[str]]]], co
 
 def _pipeline(workers: _Workers, batches, counter, jobs: int) -> Iterator[tuple[object, list]]:
     order: deque[tuple[int, object]] = deque()  # (k, tag) of the batches in flight, in input order
-    inflight: dict[int, list] = {}  # their documents
+    inflight: dict[int, list] = {}  # their texts
     keys: dict[int, object] = {}
     labels: dict[int, list] = {}
     retried: set[int] = set()  # batches being worked on when a worker died
@@ -290,14 +316,14 @@ def _pipeline(workers: _Workers, batches, counter, jobs: int) -> Iterator[tuple[
         del inflight[k]
         return tag, labels.pop(k)
 
-    for k, (tag, documents) in enumerate(batches):
+    for k, (tag, texts) in enumerate(batches):
         order.append((k, tag))
-        inflight[k] = documents
+        inflight[k] = texts
         if counter is None:
-            workers.send(k, "label", documents)
+            workers.send(k, "label", texts)
             counted = k + 1
         else:
-            workers.send(k, "prepare", documents)
+            workers.send(k, "prepare", texts)
         while len(order) > jobs * AHEAD or (order and order[0][0] in labels):
             yield oldest()
     while order:

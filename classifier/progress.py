@@ -6,7 +6,6 @@ import sys
 from dataclasses import dataclass, field
 
 from .corpus import LABELS
-from .filtering import LineLabel, dropped_lines
 
 
 @dataclass
@@ -18,15 +17,13 @@ class Tally:
     dropped: dict[str, int] = field(default_factory=lambda: {name: 0 for name in LABELS if name != "body"})
     errors: int = 0
 
-    def add(self, lines: list[str], labels: list[LineLabel], document: bool = True) -> dict[str, int]:
-        """Count one labeled document (or a part of one); returns its lines dropped per label."""
+    def add(self, kept: int, dropped: dict[str, int], document: bool = True) -> None:
+        """Count one filtered or labeled document (or a part of one): its lines holding body text
+        and its lines dropped per label."""
         self.documents += document
-        kept = {item.line for item in labels if item.label == "body" and lines[item.line - 1][item.start : item.end].strip()}
-        self.kept += len(kept)
-        dropped = dropped_lines(lines, labels)
+        self.kept += kept
         for name, count in dropped.items():
             self.dropped[name] = self.dropped.get(name, 0) + count
-        return dropped
 
     def summary(self, command: str) -> str:
         dropped = ", ".join(f"{count:,} {name}" for name, count in self.dropped.items())

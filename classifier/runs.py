@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -25,6 +26,9 @@ from . import artifacts
 from .errors import InputError
 from .reading import Source, is_giant, iter_sources, read_parts, read_stdin, read_text
 from .segment import split_lines
+
+if TYPE_CHECKING:
+    from .filtering import Kept
 
 # Documents labeled together: enough to vectorize, few enough to keep memory flat.
 DOC_BATCH = 64
@@ -110,24 +114,25 @@ def giant(source: Source, encoding: str | None, failures: list) -> Iterator[tupl
         yield PartOf(source, False, first, True, failed=True), None
 
 
-def label_stream(labeler, items: Iterator[tuple[object, str | None]], counter, jobs: int, model: Path | None):
-    """(tag, lines, labels) for every (tag, text) item, in input order. Items without text
-    (inputs that failed) pass through as (tag, None, None); a document the labeler failed on
-    comes as (tag, None, the exception)."""
+def label_stream(labeler, items: Iterator[tuple[object, str | None]], counter, jobs: int, model: Path | None,
+                 finish=None) -> Iterator[tuple[object, object]]:
+    """(tag, result) for every (tag, text) item, in input order: the text's (lines, labels), or
+    with `finish`, `finish(lines, labels)` (made where it was labeled: in a worker with --jobs).
+    Items without text (inputs that failed) pass through as (tag, None); a document the labeler
+    failed on comes as (tag, the exception)."""
     from .parallel import label_batches
 
     def batches():
         for batch in batches_of(items):
-            docs = [split_lines(text) for _, text in batch if text is not None]
-            yield (batch, docs), docs
+            yield batch, [text for _, text in batch if text is not None]
 
-    for (batch, docs), labels in label_batches(labeler, batches(), counter, jobs, model):
-        done = iter(zip(docs, labels))
+    for batch, results in label_batches(labeler, batches(), counter, jobs, model, finish):
+        done = iter(results)
         for tag, text in batch:
-            lines, doc_labels = next(done) if text is not None else (None, None)
-            if isinstance(doc_labels, Exception):
-                lines = None
-            yield tag, lines, doc_labels
+            result = next(done) if text is not None else None
+            if finish is None and result is not None and not isinstance(result, BaseException):
+                result = split_lines(text), result  # the lines again: cheaper than sending them back
+            yield tag, result
 
 
 def batches_of(items: Iterator[tuple[object, str | None]], size: int = DOC_BATCH, chars: int = BATCH_CHARS) -> Iterator[list]:
@@ -211,11 +216,21 @@ class Run:
         self.failures: list = []
         self.progress = Progress(self.quiet)
 
-    def done(self, lines, labels, document: bool = True) -> dict[str, int]:
-        """Count a labeled document (or a part of one: `document` only on its last part)."""
+    def done(self, kept: Kept, document: bool = True) -> None:
+        """Count a filtered document (or a part of one: `document` only on its last part)."""
         if document:
             self.progress.update()
-        return self.tally.add(lines, labels, document)
+        self.tally.add(kept.kept, kept.dropped, document)
+
+    def done_labels(self, lines: list[str], labels: list, document: bool = True) -> dict[str, int]:
+        """Count a labeled document (or a part of one); returns its lines dropped per label."""
+        from .filtering import dropped_lines, kept_lines
+
+        if document:
+            self.progress.update()
+        dropped = dropped_lines(lines, labels)
+        self.tally.add(len(kept_lines(lines, labels)), dropped, document)
+        return dropped
 
     def fail(self, message: str) -> None:
         self.tally.errors += 1
@@ -234,43 +249,34 @@ class Run:
 def filter_files(labeler, paths, output_dir, encoding, counter, jobs, model, run: Run) -> None:
     """Bodies to stdout or one file each under output_dir; a giant input's parts are written as
     they come, joined as the lines they were cut from."""
-    from .filtering import body_text
+    from .filtering import keep
 
     wrote, ended_on_cut = False, False
     with ExitStack() as stack:
         output = Output(output_dir, run, stack)
         items = documents(paths, encoding, run.failures, parts=True, exclude=output_dir)
-        for tag, lines, labels in label_stream(labeler, items, counter, jobs, model):
+        for tag, kept in label_stream(labeler, items, counter, jobs, model, finish=keep):
             part = tag if isinstance(tag, PartOf) else None
             source = part.source if part else tag
             if part is None or part.first:
                 wrote = False
                 output.open(source)
-            if lines is None:
-                if isinstance(labels, Exception):
-                    run.fail(f"{source.name}: cannot label: {labels!r}")
+            if kept is None or isinstance(kept, BaseException):
+                if kept is not None:
+                    run.fail(f"{source.name}: cannot label: {kept!r}")
                 output.abort()
                 continue
-            run.done(lines, labels, document=part is None or part.last)
-            body = body_text(lines, labels)
-            if body:
+            run.done(kept, document=part is None or part.last)
+            if kept.body:
                 # A line cut between two parts is one line again when both halves kept body text.
-                # Only parts of a giant input need to know which lines hold their body.
-                first, last = body_lines(lines, labels) if part is not None else (0, 0)
-                rejoin = part is not None and part.continues_line and ended_on_cut and first == 1
-                output.write((("" if rejoin else "\n") if wrote else "") + body)
+                rejoin = part is not None and part.continues_line and ended_on_cut and kept.first == 1
+                output.write((("" if rejoin else "\n") if wrote else "") + kept.body)
                 wrote = True
-                ended_on_cut = last == len(lines)
+                ended_on_cut = kept.last == kept.lines
             if part is None or part.last:
                 if wrote:
                     output.write("\n")
                 output.close()
-
-
-def body_lines(lines: list[str], labels) -> tuple[int, int]:
-    """The first and last line (1-based) holding body text."""
-    numbers = [item.line for item in labels if item.label == "body" and lines[item.line - 1][item.start : item.end].strip()]
-    return (min(numbers), max(numbers)) if numbers else (0, 0)
 
 
 @dataclass(frozen=True)
@@ -301,47 +307,50 @@ def jsonl_items(paths, text_field: str, run: Run, exclude: Path | None = None) -
 
 def filter_jsonl(labeler, paths, output_dir, text_field, body_field, dropped_field, counter, jobs, model,
                   run: Run) -> None:
-    from .filtering import body_text
+    from .filtering import keep
 
-    def add(record: dict, lines: list[str], labels: list, dropped: dict) -> None:
-        record[body_field] = body_text(lines, labels)
+    def add(record: dict, kept) -> None:
+        run.done(kept)
+        record[body_field] = kept.body
         if dropped_field:
-            record[dropped_field] = dropped
+            record[dropped_field] = kept.dropped
 
-    _jsonl_run(labeler, paths, output_dir, text_field, counter, jobs, model, run, add)
+    _jsonl_run(labeler, paths, output_dir, text_field, counter, jobs, model, run, add, keep)
 
 
 def label_jsonl(labeler, paths, text_field, labels_field, counter, jobs, model, run: Run) -> None:
     """Each JSONL record with its labels under `labels_field`, to stdout, in input order."""
-    def add(record: dict, lines: list[str], labels: list, dropped: dict) -> None:
+    def add(record: dict, labeled) -> None:
+        lines, labels = labeled
+        run.done_labels(lines, labels)
         record[labels_field] = [{"line": item.line, "start": item.start, "end": item.end, "label": item.label,
                                  "score": item.score} for item in labels]
 
     _jsonl_run(labeler, paths, None, text_field, counter, jobs, model, run, add)
 
 
-def _jsonl_run(labeler, paths, output_dir, text_field, counter, jobs, model, run: Run, add) -> None:
-    """Label JSONL records and write each, in input order, with the fields `add(record, lines,
-    labels, dropped)` puts in; a record that cannot be labeled is written in its place with its error."""
+def _jsonl_run(labeler, paths, output_dir, text_field, counter, jobs, model, run: Run, add, finish=None) -> None:
+    """Label JSONL records and write each, in input order, with the fields `add(record, result)`
+    puts in and counts (result: see `label_stream`); a record that cannot be labeled is written in
+    its place with its error."""
     from .jsonl import dumps, error_output
 
     with ExitStack() as stack:
         output = Output(output_dir, run, stack)
         items = jsonl_items(paths, text_field, run, exclude=output_dir)
-        for tag, lines, labels in label_stream(labeler, items, counter, jobs, model):
+        for tag, result in label_stream(labeler, items, counter, jobs, model, finish):
             if isinstance(tag, Opened):
                 relative = tag.source.relative if tag.source.path else Path("stdin.jsonl")
                 output.open(tag.source, relative, compress=relative.name.endswith(".gz"))
                 continue
-            if lines is None:
-                if isinstance(labels, Exception):
-                    tag.error = f"cannot label: {labels!r}"
+            if result is None or isinstance(result, BaseException):
+                if result is not None:
+                    tag.error = f"cannot label: {result!r}"
                     run.fail(f"{tag.where()}: {tag.error}")
                 output.write(dumps(error_output(tag)) + "\n")
                 continue
-            dropped = run.done(lines, labels)
             record = dict(tag.data)
-            add(record, lines, labels, dropped)
+            add(record, result)
             output.write(dumps(record) + "\n")
         output.close()
 
@@ -355,10 +364,12 @@ def print_labels(labeled, format: Format, output_dir: Path | None, view: bool, r
     if view:
         typer.echo(legend(style), color=True)
     ends = (0, 0)  # a giant input's lines before the last line of the previous part, and that line's length
-    for source, lines, labels in labeled:
+    for source, result in labeled:
+        failed = result is None or isinstance(result, BaseException)
+        lines, labels = (None, result) if failed else result
         part = source if isinstance(source, PartOf) else None
         if lines is not None:
-            run.done(lines, labels, document=part is None or part.last)
+            run.done_labels(lines, labels, document=part is None or part.last)
         if part is not None:
             # Where this part starts in its input: on a new line, or inside the previous part's last one.
             line_offset, char_offset = (0, 0) if part.first else ends if part.continues_line else (ends[0] + 1, 0)
@@ -417,6 +428,6 @@ def explain_units(labeler, items, counter, run: Run) -> None:
         docs = [split_lines(text) for _, text in batch]
         results = [r for group in batches(docs) for r in explain_batch(labeler, group, counter)]
         for (source, _), lines, (labels, explained) in zip(batch, docs, results):
-            run.done(lines, labels)
+            run.done_labels(lines, labels)
             for e in explained:
                 typer.echo(format_explanation(e, lines[e.line - 1][e.start : e.end], source.name))

@@ -2,7 +2,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier import artifacts
-from classifier.filtering import LineLabel, body_text
+from classifier.filtering import Kept, LineLabel, body_text, keep
 
 
 def test_body_text_keeps_body_segments_in_order():
@@ -17,6 +17,18 @@ def test_segments_of_a_line_join_directly():
     labels = [LineLabel(1, "body", 1, 0, 4), LineLabel(1, "chrome", 1, 4, 8), LineLabel(1, "body", 1, 8, 12)]
     assert body_text(lines, labels) == "正文前半正文后半"
 
+
+
+def test_keep_gives_the_body_and_the_counts_a_run_prints():
+    lines = ["导航", "", "标题", "正文前半（广告）正文后半", "   ", "正文。", "彩票 娱乐", "版权"]
+    labels = [LineLabel(1, "chrome", 1, 0, 2), LineLabel(2, "chrome", 1, 0, 0), LineLabel(3, "body", 1, 0, 2),
+              LineLabel(4, "body", 1, 0, 4), LineLabel(4, "chrome", 1, 4, 8), LineLabel(4, "body", 1, 8, 12),
+              LineLabel(5, "body", 1, 0, 3), LineLabel(6, "body", 1, 0, 3), LineLabel(7, "spam", 1, 0, 5),
+              LineLabel(8, "chrome", 1, 0, 2)]
+    # Blank lines count neither as kept nor as dropped; the line with a notice cut out counts as both.
+    assert keep(lines, labels) == Kept("标题\n正文前半正文后半\n   \n正文。", 3, {"chrome": 3, "spam": 1}, 3, 6, 8)
+    assert keep(lines, labels[:2] + [LineLabel(k, "chrome", 1, 0, len(lines[k - 1])) for k in range(3, 9)]) == \
+        Kept("", 0, {"chrome": 6}, 0, 0, 8)
 
 def test_filter_drops_chrome_and_spam(tiny_model, sample_page):
     labeler = artifacts.load(tiny_model)

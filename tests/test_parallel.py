@@ -19,7 +19,7 @@ def pages():
     from classifier.corpus import load_labeled
 
     sites = sorted(p for p in LABELED.iterdir() if p.is_dir())[:8]  # sites whose chrome recurs on their pages
-    return [doc.lines for site in sites for doc in load_labeled(site)][:45]
+    return ["\n".join(doc.lines) for site in sites for doc in load_labeled(site)][:45]
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,38 @@ def test_workers_give_one_process_labels_in_input_order(shipped, pages, jobs):
     assert alone != one
 
 
+def body_or_fail(lines, labels):
+    """A `finish` that fails on one page."""
+    if any("FINISH FAILS HERE" in line for line in lines):
+        raise ValueError("no body for this one")
+    return filtering.keep(lines, labels)
+
+
+@pytest.mark.parametrize("counted", [True, False])
+def test_workers_send_what_finish_makes_of_each_document_and_its_errors_one_by_one(shipped, pages, counted):
+    marked = list(pages)
+    marked[5] = marked[5] + "\nFINISH FAILS HERE"
+    one = list(label_batches(shipped, in_batches(marked), RepeatCounter() if counted else None, jobs=1,
+                             finish=body_or_fail))
+    many = list(label_batches(shipped, in_batches(marked), RepeatCounter() if counted else None, jobs=2,
+                              finish=body_or_fail))
+    assert [tag for tag, _ in many] == [tag for tag, _ in one]
+    results = [r for _, batch in many for r in batch]
+    assert len(results) == len(pages)
+    assert isinstance(results[5], ValueError) and str(results[5]) == "no body for this one"
+    assert all(isinstance(r, filtering.Kept) for k, r in enumerate(results) if k != 5)
+    assert [r for _, batch in one for r in batch if not isinstance(r, ValueError)] == \
+        [r for r in results if not isinstance(r, ValueError)]
+    # What finish made is what the labels give.
+    labels = [r for _, batch in label_batches(shipped, in_batches(marked), RepeatCounter() if counted else None)
+              for r in batch]
+    from classifier.segment import split_lines
+
+    for k in (0, 17, 44):
+        assert results[k] == filtering.keep(split_lines(marked[k]), labels[k])
+        assert results[k].body == filtering.body_text(split_lines(marked[k]), labels[k])
+
+
 def test_a_worker_that_dies_costs_only_the_batches_it_held(tiny_model, tiny_model_labeler, pages, monkeypatch):
     original = filtering.Labeler.label_documents
 
@@ -57,8 +89,8 @@ def test_a_worker_that_dies_costs_only_the_batches_it_held(tiny_model, tiny_mode
         return original(self, documents, *args)
 
     monkeypatch.setattr(filtering.Labeler, "label_documents", fatal)  # forked workers inherit it
-    poisoned = [list(lines) for lines in pages]
-    poisoned[9] = poisoned[9] + ["KILL THIS WORKER"]
+    poisoned = list(pages)
+    poisoned[9] = poisoned[9] + "\nKILL THIS WORKER"
     results = dict(label_batches(tiny_model_labeler, in_batches(poisoned), RepeatCounter(), jobs=2, model=tiny_model))
     assert sorted(results) == list(range(0, len(pages), 4))
     lost = results.pop(8)  # the batch of pages 8-11
