@@ -273,6 +273,8 @@ def filter_files(labeler, paths, output_dir, encoding, counter, jobs, model, run
                 output.write((("" if rejoin else "\n") if wrote else "") + kept.body)
                 wrote = True
                 ended_on_cut = kept.last == kept.lines
+            else:  # the output still ends in the line the next part may continue only if this part is all that line
+                ended_on_cut = ended_on_cut and part is not None and part.continues_line and kept.lines == 1
             if part is None or part.last:
                 if wrote:
                     output.write("\n")

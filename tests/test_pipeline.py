@@ -2,6 +2,7 @@
 import gzip
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from classifier import artifacts
@@ -224,3 +225,24 @@ def test_label_jsonl_adds_the_labels_of_each_record_in_place(tiny_model, sample_
     assert [r.get("labels") for r in records(files.stdout)] == [r.get("segments") for r in out]
     refused = invoke("label", "--jsonl", path, "--model", tiny_model, "--view")
     assert refused.exit_code == 2 and "--jsonl writes JSONL records to stdout" in refused.stderr
+
+
+@pytest.mark.parametrize("middle_lines, joined", [(3, False), (1, True)])
+def test_a_giant_inputs_line_rejoins_only_the_halves_of_one_line(tmp_path, monkeypatch, capsys, middle_lines, joined):
+    """Part 1 ends with body on a line part 2 continues; part 2 keeps nothing. Part 3's first line
+    continues part 2's last line: the same line as part 1's last only when part 2 is one line."""
+    from pathlib import Path
+
+    from classifier import runs
+    from classifier.filtering import Kept
+    from classifier.reading import Source
+
+    source = Source(tmp_path / "giant.txt", Path("giant.txt"))
+    parts = [(runs.PartOf(source, False, True, False), Kept("a\nb", 2, {}, 1, 2, 2)),
+             (runs.PartOf(source, True, False, False), Kept("", 0, {"chrome": middle_lines}, 0, 0, middle_lines)),
+             (runs.PartOf(source, True, False, True), Kept("d\ne", 2, {}, 1, 2, 2))]
+    monkeypatch.setattr(runs, "label_stream", lambda *args, **kwargs: iter(parts))
+    with runs.Run("filter", quiet=True) as run:
+        runs.filter_files(None, [], None, None, None, 1, None, run)
+    assert capsys.readouterr().out == ("a\nbd\ne\n" if joined else "a\nb\nd\ne\n")
+    assert run.tally.documents == 1 and run.tally.kept == 4 and run.tally.dropped["chrome"] == middle_lines
