@@ -11,7 +11,8 @@ The share of lines that recur is printed. Then it times, side by side:
 - start-up plus filtering one 5 KB page;
 - peak memory of the one-process run, of a run on one long line (`--long-mb`) and of one
   JSONL stream (`--jsonl-mb`);
-- baselines: a plain-Python line rule (length plus Chinese sentence punctuation), trafilatura
+- baselines: a plain-Python line rule (length plus Chinese sentence punctuation), on the pages
+  in memory and as a whole process over the same files as the filter's, trafilatura
   and jusText with each line wrapped as an HTML paragraph (jusText reads jieba-split words with
   a Chinese stoplist). The slow baselines run on a sample of the corpus (`--sample-mb`).
 
@@ -139,6 +140,15 @@ def line_rule(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if len(line.strip()) >= 20 and RULE.search(line))
 
 
+def _line_rule_files(directory: str) -> None:
+    """(In a process of its own.) The line rule as a filter over a directory: each file read, in
+    sorted order, its kept lines written to stdout."""
+    out = sys.stdout
+    for name in sorted(os.listdir(directory)):
+        with open(os.path.join(directory, name), encoding="utf-8") as f:
+            out.write(line_rule(f.read()) + "\n")
+
+
 def as_html(text: str, words=None) -> str:
     paragraphs = (" ".join(words(line)) if words else line for line in text.split("\n") if line.strip())
     return "<html><body>" + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) + "</body></html>"
@@ -242,9 +252,13 @@ def main() -> None:
     parser.add_argument("--order", choices=("shuffled", "site"), default="shuffled",
                         help="pages of all sites shuffled together, or each site's pages one after another")
     parser.add_argument("--time-baseline", nargs=3, metavar=("NAME", "WARM", "SAMPLE"), help=argparse.SUPPRESS)
+    parser.add_argument("--line-rule-files", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.time_baseline:
         _time_baseline(*args.time_baseline)
+        return
+    if args.line_rule_files:
+        _line_rule_files(args.line_rule_files)
         return
     cli = [sys.executable, "-m", "classifier", "filter"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -260,6 +274,7 @@ def main() -> None:
         start_s, _ = run(cli + [str(small)], args.repeat)
         one_s, one_mem = run(cli + [str(corpus_dir)], args.repeat)
         par_s, _ = run(cli + [str(corpus_dir), "--jobs", str(args.jobs)], args.repeat)
+        rule_s, _ = run([sys.executable, __file__, "--line-rule-files", str(corpus_dir)], args.repeat)
         long_line = None
         if args.long_mb:
             piece = "".join(p.replace("\n", " ") for p in pages[:200])
@@ -295,7 +310,8 @@ def main() -> None:
     if stream:
         seconds, memory, size = stream
         print(f"JSONL stream of {size:.0f} MB        {size / seconds:8.2f} MB/s  peak {memory} MB")
-    for name, speed in speeds.items():
+    first, *rest = speeds.items()  # the line rule in memory, then as a process
+    for name, speed in [first, ("line rule, whole process", mb / rule_s), *rest]:
         print(f"{name:<31} {speed:8.2f} MB/s  filter = {ours / speed:.2f} x")
 
 
