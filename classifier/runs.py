@@ -222,15 +222,13 @@ class Run:
             self.progress.update()
         self.tally.add(kept.kept, kept.dropped, document)
 
-    def done_labels(self, lines: list[str], labels: list, document: bool = True) -> dict[str, int]:
-        """Count a labeled document (or a part of one); returns its lines dropped per label."""
+    def done_labels(self, lines: list[str], labels: list, document: bool = True) -> None:
+        """Count a labeled document (or a part of one)."""
         from .filtering import dropped_lines, kept_lines
 
         if document:
             self.progress.update()
-        dropped = dropped_lines(lines, labels)
-        self.tally.add(len(kept_lines(lines, labels)), dropped, document)
-        return dropped
+        self.tally.add(len(kept_lines(lines, labels)), dropped_lines(lines, labels), document)
 
     def fail(self, message: str) -> None:
         self.tally.errors += 1
