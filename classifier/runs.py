@@ -263,6 +263,10 @@ def filter_files(labeler, paths, output_dir, encoding, counter, jobs, model, run
                 if kept is not None:
                     run.fail(f"{source.name}: cannot label: {kept!r}")
                 output.abort()
+                # On stdout, what was written stays: what follows starts a line of its own.
+                ended_on_cut = False
+                if wrote and (part is None or part.last):
+                    output.write("\n")
                 continue
             run.done(kept, document=part is None or part.last)
             if kept.body:

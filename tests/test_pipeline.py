@@ -246,3 +246,27 @@ def test_a_giant_inputs_line_rejoins_only_the_halves_of_one_line(tmp_path, monke
         runs.filter_files(None, [], None, None, None, 1, None, run)
     assert capsys.readouterr().out == ("a\nbd\ne\n" if joined else "a\nb\nd\ne\n")
     assert run.tally.documents == 1 and run.tally.kept == 4 and run.tally.dropped["chrome"] == middle_lines
+
+
+def test_a_giant_input_part_that_fails_leaves_no_line_glued_on_stdout(tmp_path, monkeypatch, capsys):
+    """A middle part that cannot be labeled: the next part starts a line of its own, even where it
+    continues the failed part's last line. A last part that fails still ends the output's line,
+    so the next input's body does not run on from it."""
+    from pathlib import Path
+
+    from classifier import runs
+    from classifier.filtering import Kept
+    from classifier.reading import Source
+
+    giant, other = Source(tmp_path / "giant.txt", Path("giant.txt")), Source(tmp_path / "next.txt", Path("next.txt"))
+    parts = [(runs.PartOf(giant, False, True, False), Kept("a\nb", 2, {}, 1, 2, 2)),
+             (runs.PartOf(giant, True, False, False), ValueError("cannot")),
+             (runs.PartOf(giant, True, False, False), Kept("c\nd", 2, {}, 1, 2, 2)),
+             (runs.PartOf(giant, True, False, True), None),  # stopped decoding: reported where it was read
+             (other, Kept("e", 1, {}, 1, 1, 1))]
+    monkeypatch.setattr(runs, "label_stream", lambda *args, **kwargs: iter(parts))
+    with runs.Run("filter", quiet=True) as run:
+        runs.filter_files(None, [], None, None, None, 1, None, run)
+    captured = capsys.readouterr()
+    assert captured.out == "a\nb\nc\nd\ne\n"
+    assert "giant.txt: cannot label: ValueError('cannot')" in captured.err and run.tally.errors == 1
