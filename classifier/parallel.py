@@ -273,7 +273,7 @@ def _pipeline(workers: _Workers, batches, counter, jobs: int) -> Iterator[tuple[
     keys: dict[int, object] = {}
     labels: dict[int, list] = {}
     retried: set[int] = set()  # batches being worked on when a worker died
-    resent: set[int] = set()  # batches a dead worker held, sent again with their documents
+    resent: set[int] = set()  # batches a dead worker held, sent again with their texts
     counted = 0  # the next batch whose keys go into the counter
 
     def take(message) -> None:

@@ -18,7 +18,6 @@ def test_segments_of_a_line_join_directly():
     assert body_text(lines, labels) == "正文前半正文后半"
 
 
-
 def test_keep_gives_the_body_and_the_counts_a_run_prints():
     lines = ["导航", "", "标题", "正文前半（广告）正文后半", "   ", "正文。", "彩票 娱乐", "版权"]
     labels = [LineLabel(1, "chrome", 1, 0, 2), LineLabel(2, "chrome", 1, 0, 0), LineLabel(3, "body", 1, 0, 2),

@@ -117,8 +117,8 @@ def test_the_command_reports_workers_that_cannot_start_and_exits(tmp_path, pages
     import subprocess
     import sys
 
-    for k, lines in enumerate(pages[:10]):
-        (tmp_path / f"{k}.txt").write_text("\n".join(lines), encoding="utf-8")
+    for k, page in enumerate(pages[:10]):
+        (tmp_path / f"{k}.txt").write_text(page, encoding="utf-8")
     script = (
         "import os, sys\n"
         "from classifier import artifacts, cli\n"
@@ -136,8 +136,8 @@ def test_a_full_output_device_is_an_error_not_a_traceback(tmp_path, pages):
     import subprocess
     import sys
 
-    for k, lines in enumerate(pages[:10]):
-        (tmp_path / f"{k}.txt").write_text("\n".join(lines), encoding="utf-8")
+    for k, page in enumerate(pages[:10]):
+        (tmp_path / f"{k}.txt").write_text(page, encoding="utf-8")
     for jobs in ("1", "2"):
         with open("/dev/full", "w") as full:
             done = subprocess.run([sys.executable, "-m", "classifier", "filter", "-q", "--jobs", jobs, str(tmp_path)],
