@@ -178,18 +178,40 @@ def _rejoin(documents: list[list[str]], piece_labels: list[list[LineLabel]]) -> 
 
 
 def body_text(lines: list[str], labels: list[LineLabel]) -> str:
-    """The body segments joined as they stood: lines by newlines, segments of a line directly."""
+    """The body segments joined as they stood: lines by newlines, segments of a line directly.
+    Blank lines are kept only between body lines."""
+    return trim_blank_lines(_body_lines(lines, labels)[0])
+
+
+def _body_lines(lines: list[str], labels: list[LineLabel]) -> tuple[str, int, int]:
+    """The body segments of every line that has one, lines joined by newlines (whitespace-only
+    ones at the ends too), and the first and last such line (1-based; 0 when none)."""
     kept: dict[int, list[str]] = {}
     for item in labels:
         if item.label == "body":
             kept.setdefault(item.line, []).append(lines[item.line - 1][item.start : item.end])
-    out = ["".join(parts) for _, parts in sorted(kept.items())]
-    # Blank lines are kept only between body lines; drop any at the edges.
-    while out and not out[0].strip():
-        out.pop(0)
-    while out and not out[-1].strip():
-        out.pop()
-    return "\n".join(out)
+    if not kept:
+        return "", 0, 0
+    numbers = sorted(kept)
+    return "\n".join("".join(kept[n]) for n in numbers), numbers[0], numbers[-1]
+
+
+def trim_blank_lines(text: str) -> str:
+    """`text` without the whitespace-only lines at either end."""
+    lo = 0
+    while True:  # past the blank lines at the start
+        nl = text.find("\n", lo)
+        if text[lo : len(text) if nl < 0 else nl].strip():
+            break
+        if nl < 0:
+            return ""
+        lo = nl + 1
+    hi = len(text)
+    while True:  # before those at the end (a line with text stands before them)
+        nl = text.rfind("\n", lo, hi)
+        if text[lo if nl < 0 else nl + 1 : hi].strip():
+            return text[lo:hi]
+        hi = nl
 
 
 def dropped_lines(lines: list[str], labels: list[LineLabel]) -> dict[str, int]:
@@ -214,17 +236,21 @@ def kept_lines(lines: list[str], labels: list[LineLabel]) -> list[int]:
 class Kept(NamedTuple):
     """What filtering a document gives: its body, and what a run counts of it."""
 
-    body: str
+    text: str  # the body segments of every line that has one, lines joined by newlines; see `body`
+    start: int  # the first and last line (1-based) with a body segment, blank or not; 0 when none
+    end: int
+    lines: int  # lines of the document
     kept: int  # lines holding body text
     dropped: dict[str, int]  # `dropped_lines`
-    first: int  # the first and last line (1-based) holding body text; 0 when none does
-    last: int
-    lines: int  # lines of the document
+
+    @property
+    def body(self) -> str:
+        """`body_text`: `text` without whitespace-only lines at its ends. A part of a giant input
+        keeps them in `text`, as they may stand between body lines of the parts around it."""
+        return trim_blank_lines(self.text)
 
 
 def keep(lines: list[str], labels: list[LineLabel]) -> Kept:
     """A labeled document's body and counts: what `filter` needs, computed where it was labeled
     (a worker process sends this instead of its labels)."""
-    numbers = kept_lines(lines, labels)
-    return Kept(body_text(lines, labels), len(numbers), dropped_lines(lines, labels),
-                numbers[0] if numbers else 0, numbers[-1] if numbers else 0, len(lines))
+    return Kept(*_body_lines(lines, labels), len(lines), len(kept_lines(lines, labels)), dropped_lines(lines, labels))

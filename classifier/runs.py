@@ -246,10 +246,9 @@ class Run:
 
 def filter_files(labeler, paths, output_dir, encoding, counter, jobs, model, run: Run) -> None:
     """Bodies to stdout or one file each under output_dir; a giant input's parts are written as
-    they come, joined as the lines they were cut from."""
+    they come, as the whole input read at once would give them (see `Joiner`)."""
     from .filtering import keep
 
-    wrote, ended_on_cut = False, False
     with ExitStack() as stack:
         output = Output(output_dir, run, stack)
         items = documents(paths, encoding, run.failures, parts=True, exclude=output_dir)
@@ -257,30 +256,75 @@ def filter_files(labeler, paths, output_dir, encoding, counter, jobs, model, run
             part = tag if isinstance(tag, PartOf) else None
             source = part.source if part else tag
             if part is None or part.first:
-                wrote = False
                 output.open(source)
+                joiner = Joiner(output)
             if kept is None or isinstance(kept, BaseException):
                 if kept is not None:
                     run.fail(f"{source.name}: cannot label: {kept!r}")
                 output.abort()
                 # On stdout, what was written stays: what follows starts a line of its own.
-                ended_on_cut = False
-                if wrote and (part is None or part.last):
-                    output.write("\n")
+                joiner.cut()
+                if part is None or part.last:
+                    joiner.end()
                 continue
             run.done(kept, document=part is None or part.last)
-            if kept.body:
-                # A line cut between two parts is one line again when both halves kept body text.
-                rejoin = part is not None and part.continues_line and ended_on_cut and kept.first == 1
-                output.write((("" if rejoin else "\n") if wrote else "") + kept.body)
-                wrote = True
-                ended_on_cut = kept.last == kept.lines
-            else:  # the output still ends in the line the next part may continue only if this part is all that line
-                ended_on_cut = ended_on_cut and part is not None and part.continues_line and kept.lines == 1
+            if part is None:
+                body = kept.body
+                if body:
+                    output.write(body + "\n")
+            else:
+                joiner.add(kept, part.continues_line)
+                if part.last:
+                    joiner.end()
             if part is None or part.last:
-                if wrote:
-                    output.write("\n")
                 output.close()
+
+
+class Joiner:
+    """Writes an input's body part by part (see reading.read_parts) as the whole input labeled at
+    once would give it: a line cut between two parts is one line again, and blank body lines
+    stand only between body lines, also where they end one part or begin the next."""
+
+    def __init__(self, output: Output):
+        self.output = output
+        self.wrote = False
+        self.held: list[str] = []  # blank body lines after the last line written
+        self.open: str | None = None  # the body of the last part's last line, which the next part may continue
+
+    def add(self, kept: Kept, continues_line: bool) -> None:
+        lines = kept.text.split("\n") if kept.start else []
+        if self.open is not None and continues_line and kept.lines == 1 and not lines:
+            return  # the part is the middle of the open line, and holds no body
+        if self.open is not None:
+            if continues_line and kept.start == 1:
+                lines[0] = self.open + lines[0]
+            else:
+                self._line(self.open)
+            self.open = None
+        if lines and kept.end == kept.lines:
+            self.open = lines.pop()
+        for line in lines:
+            self._line(line)
+
+    def cut(self) -> None:
+        """The line the last part ended in is complete (the part after it failed)."""
+        if self.open is not None:
+            self._line(self.open)
+            self.open = None
+
+    def end(self) -> None:
+        """The input is complete: blank lines after its last body line are dropped."""
+        self.cut()
+        if self.wrote:
+            self.output.write("\n")
+
+    def _line(self, text: str) -> None:
+        if not text.strip():
+            if self.wrote:
+                self.held.append(text)
+            return
+        self.output.write("\n".join(["", *self.held, text]) if self.wrote else text)
+        self.held, self.wrote = [], True
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier import artifacts
-from classifier.filtering import Kept, LineLabel, body_text, keep
+from classifier.filtering import Kept, LineLabel, body_text, keep, trim_blank_lines
 
 
 def test_body_text_keeps_body_segments_in_order():
@@ -25,9 +25,28 @@ def test_keep_gives_the_body_and_the_counts_a_run_prints():
               LineLabel(5, "body", 1, 0, 3), LineLabel(6, "body", 1, 0, 3), LineLabel(7, "spam", 1, 0, 5),
               LineLabel(8, "chrome", 1, 0, 2)]
     # Blank lines count neither as kept nor as dropped; the line with a notice cut out counts as both.
-    assert keep(lines, labels) == Kept("标题\n正文前半正文后半\n   \n正文。", 3, {"chrome": 3, "spam": 1}, 3, 6, 8)
-    assert keep(lines, labels[:2] + [LineLabel(k, "chrome", 1, 0, len(lines[k - 1])) for k in range(3, 9)]) == \
-        Kept("", 0, {"chrome": 6}, 0, 0, 8)
+    kept = keep(lines, labels)
+    assert kept == Kept("标题\n正文前半正文后半\n   \n正文。", 3, 6, 8, 3, {"chrome": 3, "spam": 1})
+    assert kept.body == body_text(lines, labels) == "标题\n正文前半正文后半\n   \n正文。"
+    none = keep(lines, labels[:2] + [LineLabel(k, "chrome", 1, 0, len(lines[k - 1])) for k in range(3, 9)])
+    assert none == Kept("", 0, 0, 8, 0, {"chrome": 6}) and none.body == ""
+    # Blank body lines at the ends stay in `text` (for the parts of a giant input), not in `body`.
+    edges = keep(["  ", "正文", "", "x"], [LineLabel(1, "body", 1, 0, 2), LineLabel(2, "body", 1, 0, 2),
+                                          LineLabel(3, "body", 1, 0, 0), LineLabel(4, "chrome", 1, 0, 1)])
+    assert edges == Kept("  \n正文\n", 1, 3, 4, 1, {"chrome": 1}) and edges.body == "正文"
+
+
+@given(st.lists(st.text(alphabet=" \u3000\t正文x", max_size=12), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_trim_blank_lines_drops_the_blank_lines_at_the_ends_only(lines):
+    out = list(lines)
+    while out and not out[0].strip():
+        out.pop(0)
+    while out and not out[-1].strip():
+        out.pop()
+    assert trim_blank_lines("\n".join(lines)) == "\n".join(out)
+
+
 
 def test_filter_drops_chrome_and_spam(tiny_model, sample_page):
     labeler = artifacts.load(tiny_model)

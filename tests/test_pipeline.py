@@ -238,9 +238,9 @@ def test_a_giant_inputs_line_rejoins_only_the_halves_of_one_line(tmp_path, monke
     from classifier.reading import Source
 
     source = Source(tmp_path / "giant.txt", Path("giant.txt"))
-    parts = [(runs.PartOf(source, False, True, False), Kept("a\nb", 2, {}, 1, 2, 2)),
-             (runs.PartOf(source, True, False, False), Kept("", 0, {"chrome": middle_lines}, 0, 0, middle_lines)),
-             (runs.PartOf(source, True, False, True), Kept("d\ne", 2, {}, 1, 2, 2))]
+    parts = [(runs.PartOf(source, False, True, False), Kept("a\nb", 1, 2, 2, 2, {})),
+             (runs.PartOf(source, True, False, False), Kept("", 0, 0, middle_lines, 0, {"chrome": middle_lines})),
+             (runs.PartOf(source, True, False, True), Kept("d\ne", 1, 2, 2, 2, {}))]
     monkeypatch.setattr(runs, "label_stream", lambda *args, **kwargs: iter(parts))
     with runs.Run("filter", quiet=True) as run:
         runs.filter_files(None, [], None, None, None, 1, None, run)
@@ -259,14 +259,76 @@ def test_a_giant_input_part_that_fails_leaves_no_line_glued_on_stdout(tmp_path, 
     from classifier.reading import Source
 
     giant, other = Source(tmp_path / "giant.txt", Path("giant.txt")), Source(tmp_path / "next.txt", Path("next.txt"))
-    parts = [(runs.PartOf(giant, False, True, False), Kept("a\nb", 2, {}, 1, 2, 2)),
+    parts = [(runs.PartOf(giant, False, True, False), Kept("a\nb", 1, 2, 2, 2, {})),
              (runs.PartOf(giant, True, False, False), ValueError("cannot")),
-             (runs.PartOf(giant, True, False, False), Kept("c\nd", 2, {}, 1, 2, 2)),
+             (runs.PartOf(giant, True, False, False), Kept("c\nd", 1, 2, 2, 2, {})),
              (runs.PartOf(giant, True, False, True), None),  # stopped decoding: reported where it was read
-             (other, Kept("e", 1, {}, 1, 1, 1))]
+             (other, Kept("e", 1, 1, 1, 1, {}))]
     monkeypatch.setattr(runs, "label_stream", lambda *args, **kwargs: iter(parts))
     with runs.Run("filter", quiet=True) as run:
         runs.filter_files(None, [], None, None, None, 1, None, run)
     captured = capsys.readouterr()
     assert captured.out == "a\nb\nc\nd\ne\n"
     assert "giant.txt: cannot label: ValueError('cannot')" in captured.err and run.tally.errors == 1
+
+
+def test_a_giant_inputs_body_written_part_by_part_is_the_body_of_the_whole(monkeypatch, capsys, tmp_path):
+    """Random pages of body and chrome runs (blank runs and blank lines among them), cut into parts
+    anywhere, as read_parts cuts (at a line break, which neither part keeps, or inside a line):
+    with each part labeled as the whole page is, the output is the whole page's body."""
+    import random
+    from pathlib import Path
+
+    from classifier import runs
+    from classifier.filtering import LineLabel, keep
+    from classifier.reading import Source
+
+    def labels_of(lines, marks):  # runs of one label within each line; a blank line keeps its own label
+        out = []
+        for number, (line, mark) in enumerate(zip(lines, marks), 1):
+            if not line:
+                out.append(LineLabel(number, mark[0] if mark else "chrome", 1.0, 0, 0))
+            start = 0
+            for end in range(1, len(line) + 1):
+                if end == len(line) or mark[end] != mark[start]:
+                    out.append(LineLabel(number, mark[start], 1.0, start, end))
+                    start = end
+        return out
+
+    rng = random.Random(7)
+    source = Source(tmp_path / "giant.txt", Path("giant.txt"))
+    for _ in range(400):
+        text = "".join(rng.choice(["本", "文", " ", "\u3000", "\n", "\n\n", "杂"]) for _ in range(rng.randint(0, 40)))
+        # A label per character ("杂" chrome, others body but spaces either), and per empty line.
+        chars = [("chrome" if c == "杂" else rng.choice(["body", "chrome"]) if c.isspace() else "body") for c in text]
+        lines = text.split("\n")
+        marks, at = [], 0
+        for line in lines:
+            marks.append(chars[at : at + len(line)] or [rng.choice(["body", "chrome"])])
+            at += len(line) + 1
+        whole = keep(lines, labels_of(lines, marks)).body
+        # Cut points: a line break (consumed) or any place inside a line.
+        cuts = sorted(rng.sample(range(1, len(text)), min(rng.randint(0, 6), max(len(text) - 1, 0)))) if len(text) > 1 else []
+        parts, start, continues = [], 0, False
+        for cut in [*cuts, len(text)]:
+            if cut <= start:
+                continue
+            piece, piece_marks = text[start:cut], chars[start:cut]
+            piece_lines, pm, at = piece.split("\n"), [], 0
+            for line in piece_lines:
+                n = text.count("\n", 0, start + at)  # the page's line this piece of line is part of
+                # An empty line keeps its label; the empty end of a cut line is chrome, as the
+                # labeler makes a blank line that opens a page.
+                pm.append(piece_marks[at : at + len(line)] if line else marks[n] if not lines[n] else ["chrome"])
+                at += len(line) + 1
+            parts.append((piece_lines, pm, continues))
+            if cut < len(text) and text[cut] == "\n":
+                start, continues = cut + 1, False
+            else:
+                start, continues = cut, True
+        stream = [(runs.PartOf(source, cont, k == 0, k == len(parts) - 1), keep(pl, labels_of(pl, pm)))
+                  for k, (pl, pm, cont) in enumerate(parts)]
+        monkeypatch.setattr(runs, "label_stream", lambda *args, stream=stream, **kwargs: iter(stream))
+        with runs.Run("filter", quiet=True) as run:
+            runs.filter_files(None, [], None, None, None, 1, None, run)
+        assert capsys.readouterr().out == (whole + "\n" if whole else ""), (text, cuts)
