@@ -180,20 +180,17 @@ def _rejoin(documents: list[list[str]], piece_labels: list[list[LineLabel]]) -> 
 def body_text(lines: list[str], labels: list[LineLabel]) -> str:
     """The body segments joined as they stood: lines by newlines, segments of a line directly.
     Blank lines are kept only between body lines."""
-    return trim_blank_lines(_body_lines(lines, labels)[0])
+    return trim_blank_lines("\n".join(_body_lines(lines, labels)[1]))
 
 
-def _body_lines(lines: list[str], labels: list[LineLabel]) -> tuple[str, int, int]:
-    """The body segments of every line that has one, lines joined by newlines (whitespace-only
-    ones at the ends too), and the first and last such line (1-based; 0 when none)."""
+def _body_lines(lines: list[str], labels: list[LineLabel]) -> tuple[list[int], list[str]]:
+    """The lines (1-based, ascending) with a body segment, and the body segments of each, joined."""
     kept: dict[int, list[str]] = {}
     for item in labels:
         if item.label == "body":
             kept.setdefault(item.line, []).append(lines[item.line - 1][item.start : item.end])
-    if not kept:
-        return "", 0, 0
     numbers = sorted(kept)
-    return "\n".join("".join(kept[n]) for n in numbers), numbers[0], numbers[-1]
+    return numbers, ["".join(kept[n]) for n in numbers]
 
 
 def trim_blank_lines(text: str) -> str:
@@ -230,7 +227,7 @@ def dropped_lines(lines: list[str], labels: list[LineLabel]) -> dict[str, int]:
 
 def kept_lines(lines: list[str], labels: list[LineLabel]) -> list[int]:
     """The lines (1-based, ascending) holding body text."""
-    return sorted({item.line for item in labels if item.label == "body" and lines[item.line - 1][item.start : item.end].strip()})
+    return [number for number, text in zip(*_body_lines(lines, labels)) if text.strip()]
 
 
 class Kept(NamedTuple):
@@ -253,4 +250,6 @@ class Kept(NamedTuple):
 def keep(lines: list[str], labels: list[LineLabel]) -> Kept:
     """A labeled document's body and counts: what `filter` needs, computed where it was labeled
     (a worker process sends this instead of its labels)."""
-    return Kept(*_body_lines(lines, labels), len(lines), len(kept_lines(lines, labels)), dropped_lines(lines, labels))
+    numbers, texts = _body_lines(lines, labels)
+    return Kept("\n".join(texts), numbers[0] if numbers else 0, numbers[-1] if numbers else 0, len(lines),
+                sum(1 for text in texts if text.strip()), dropped_lines(lines, labels))
